@@ -1,0 +1,104 @@
+"""The ``rectifier-zoo`` command line (also ``python -m rectifier_zoo``).
+
+Each sub-command lives in a module of this package exposing ``configure(subparsers)``,
+which adds its parser and sets ``handler`` to a function of the parsed arguments.
+Sub-command modules import Keras only inside their handlers, so ``--help`` is fast.
+Every error the zoo raises on purpose is printed on one line, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from rectifier_zoo.errors import ZooError
+
+COMMAND_MODULES = (
+    "rectifier_zoo.cli.zoo_commands",
+    "rectifier_zoo.cli.export_command",
+    "rectifier_zoo.cli.tune_command",
+    "rectifier_zoo.cli.report_command",
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="rectifier-zoo",
+        description="Sparse rectifier networks (Glorot, Bordes & Bengio 2011) as a Keras model zoo.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+            continue  # a command not built yet
+        module.configure(subparsers)
+    return parser
+
+
+def positive_int(text):
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def quiet_import_keras():
+    """Import Keras with TensorFlow's C++ start-up lines on stderr silenced.
+
+    TensorFlow prints them from C++ before any log level applies; they tell a
+    command-line user nothing. An import error still shows (after stderr is back).
+    """
+    if "keras" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    if getattr(args, "needs_keras", True):
+        quiet_import_keras()
+    try:
+        return int(args.handler(args) or 0)
+    except ZooError as err:
+        print(f"rectifier-zoo {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rectifier-zoo {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,77 @@
+"""The train / valid / test splits every dataset loader returns."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from rectifier_zoo.errors import DataError
+
+
+@dataclasses.dataclass(frozen=True)
+class Splits:
+    """A dataset cut into the paper's three splits.
+
+    Each split is a pair ``(x, y)``: ``x`` float32 of shape ``(n, features)`` (flat),
+    ``y`` int64 labels in ``[0, num_classes)``.
+
+    Attributes:
+        name: dataset name, as ``rz.datasets.load`` takes it.
+        train, valid, test: the ``(x, y)`` pairs.
+        num_classes: number of classes.
+        input_shape: shape of one example before flattening, e.g. ``(28, 28)``.
+        source: where the data came from (a path, ``"tfds"``, ``"generated"``...).
+    """
+
+    name: str
+    train: tuple
+    valid: tuple
+    test: tuple
+    num_classes: int
+    input_shape: tuple
+    source: str = ""
+
+    def __post_init__(self):
+        for split in ("train", "valid", "test"):
+            x, y = getattr(self, split)
+            check_split(self.name, split, x, y, self.num_classes)
+
+    @property
+    def num_features(self) -> int:
+        return int(self.train[0].shape[1])
+
+    def subset(self, n_train=None, n_valid=None, n_test=None) -> "Splits":
+        """The first examples of each split (for quick runs and tests)."""
+        def head(pair, n):
+            return pair if n is None else (pair[0][:n], pair[1][:n])
+
+        return dataclasses.replace(
+            self,
+            train=head(self.train, n_train),
+            valid=head(self.valid, n_valid),
+            test=head(self.test, n_test),
+        )
+
+
+def check_split(name, split, x, y, num_classes):
+    """Refuse data that would train silently wrong: bad shapes, labels or values."""
+    where = f"dataset {name!r}, split {split!r}"
+    if not isinstance(x, np.ndarray) or x.dtype != np.float32 or x.ndim != 2:
+        raise DataError(
+            f"{where}: features must be a float32 array of shape (n, features), "
+            f"got {getattr(x, 'dtype', type(x).__name__)} with shape {getattr(x, 'shape', None)}"
+        )
+    if not isinstance(y, np.ndarray) or y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise DataError(
+            f"{where}: labels must be a 1-D integer array, got "
+            f"{getattr(y, 'dtype', type(y).__name__)} with shape {getattr(y, 'shape', None)}"
+        )
+    if len(x) != len(y):
+        raise DataError(f"{where}: {len(x)} examples but {len(y)} labels; the files do not match")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise DataError(
+            f"{where}: labels must lie in [0, {num_classes}), found {int(y.min())}..{int(y.max())}"
+        )
+    if not np.isfinite(x).all():
+        raise DataError(f"{where}: features contain NaN or inf; the source files are corrupt")

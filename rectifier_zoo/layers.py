@@ -1,0 +1,178 @@
+"""The paper's custom layers: the tied-weight denoising auto-encoder and the sign flip."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from rectifier_zoo import neurons, validation
+from rectifier_zoo.regularizers import l1_penalty
+
+CORRUPTIONS = ("masking", "gaussian")
+RECONSTRUCTIONS = ("softplus_mse", "sigmoid_xent", "linear_mse")
+
+
+@keras.saving.register_keras_serializable(package="rectifier_zoo")
+class TiedDenseAutoencoder(keras.layers.Layer):
+    """A denoising auto-encoder layer whose decoder is its encoder transposed.
+
+    Its weights are one kernel ``W`` (inputs x units), a hidden bias ``b_h`` and a
+    visible bias ``b_v``. The code is ``h = act(x~ W + b_h)`` and the reconstruction
+    ``r = out(h W^T + b_v)``.
+
+    While training (``training=True``) it corrupts its input into ``x~`` and adds
+    the reconstruction loss of the clean input to the model's losses, plus
+    ``l1 * mean_batch(sum_units |h|)`` when ``l1 > 0``. At inference it does
+    neither corruption nor reconstruction and returns the code of the clean input.
+
+    Corruption:
+        ``"masking"``: each input set to 0 with probability ``corruption_level``
+        (the AISTATS protocol, 0.25). ``"gaussian"``: add N(0, level^2) noise
+        (the workshop paper's).
+
+    Reconstruction (loss per example, summed over inputs, averaged over the batch):
+        ``"softplus_mse"``: ``||x - softplus(h W^T + b_v)||^2`` (rectifier and softplus
+        nets); ``"sigmoid_xent"``: binary cross-entropy of ``sigmoid(h W^T + b_v)``
+        against ``x`` in [0, 1] (tanh nets); ``"linear_mse"``: ``||x - (h W^T + b_v)||^2``.
+
+    Args:
+        units: size of the code.
+        activation: the encoder's neuron, a zoo name (``"rect"``, ``"softplus"``,
+            ``"tanh"``, ``"sigmoid"``) or its Keras name (``"relu"``).
+        corruption: ``"masking"`` or ``"gaussian"``.
+        corruption_level: masking probability or noise std, in ``[0, 1)``.
+        reconstruction: one of the above; by default the paper's for the neuron.
+        l1: L1 penalty on the code, ``>= 0``.
+        seed: seed of the corruption noise.
+        **kwargs: base layer keyword arguments, such as ``name``.
+
+    Example:
+
+    >>> ae = TiedDenseAutoencoder(1000, activation="rect", corruption_level=0.25)
+    >>> model = keras.Sequential([keras.Input((784,)), ae])
+    >>> model.compile(optimizer="sgd")  # the loss is the layer's own
+    >>> model.fit(x, epochs=1)          # no targets: it reconstructs x
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="rect",
+        corruption="masking",
+        corruption_level=0.25,
+        reconstruction=None,
+        l1=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = int(validation.number("units", units, low=1, integer=True))
+        self.neuron = neurons.canonical(activation)
+        self.corruption = validation.choice("corruption", corruption, CORRUPTIONS)
+        self.corruption_level = float(
+            validation.number("corruption_level", corruption_level, low=0.0, high=1.0, high_open=True)
+        )
+        self.reconstruction = validation.choice(
+            "reconstruction",
+            reconstruction or neurons.DEFAULT_RECONSTRUCTION[self.neuron],
+            RECONSTRUCTIONS,
+        )
+        self.l1 = float(validation.number("l1", l1, low=0.0))
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._activation = keras.activations.get(neurons.activation(self.neuron))
+
+    def build(self, input_shape):
+        n_in = input_shape[-1]
+        self.kernel = self.add_weight(
+            shape=(n_in, self.units), initializer="glorot_uniform", name="kernel"
+        )
+        self.hidden_bias = self.add_weight(shape=(self.units,), initializer="zeros", name="hidden_bias")
+        self.visible_bias = self.add_weight(shape=(n_in,), initializer="zeros", name="visible_bias")
+
+    def call(self, inputs, training=False):
+        if not training:
+            return self.encode(inputs)
+        h = self.encode(self.corrupt(inputs))
+        self.add_loss(self.reconstruction_loss(inputs, h))
+        if self.l1:
+            self.add_loss(l1_penalty(h, self.l1))
+        return h
+
+    def corrupt(self, x):
+        """The corrupted input ``x~`` (always corrupts: used while training)."""
+        if self.corruption_level == 0.0:
+            return x
+        if self.corruption == "masking":
+            keep = keras.random.uniform(ops.shape(x), seed=self.seed_generator) >= self.corruption_level
+            return ops.where(keep, x, ops.zeros_like(x))
+        noise = keras.random.normal(ops.shape(x), stddev=self.corruption_level, seed=self.seed_generator)
+        return x + ops.cast(noise, x.dtype)
+
+    def encode(self, x):
+        """The code ``act(x W + b_h)``."""
+        return self._activation(ops.matmul(x, self.kernel) + self.hidden_bias)
+
+    def decode_logits(self, h):
+        """The decoder's pre-activation ``h W^T + b_v`` (tied weights)."""
+        return ops.matmul(h, ops.transpose(self.kernel)) + self.visible_bias
+
+    def decode(self, h):
+        """The reconstruction of the input from the code ``h``."""
+        z = self.decode_logits(h)
+        if self.reconstruction == "softplus_mse":
+            return ops.softplus(z)
+        if self.reconstruction == "sigmoid_xent":
+            return ops.sigmoid(z)
+        return z
+
+    def reconstruction_loss(self, x, h):
+        """Mean over the batch of the per-example reconstruction loss of clean ``x``."""
+        z = self.decode_logits(h)
+        if self.reconstruction == "sigmoid_xent":
+            per_input = ops.binary_crossentropy(x, z, from_logits=True)
+        else:
+            r = ops.softplus(z) if self.reconstruction == "softplus_mse" else z
+            per_input = ops.square(x - r)
+        return ops.mean(ops.sum(per_input, axis=-1))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.neuron,
+            "corruption": self.corruption,
+            "corruption_level": self.corruption_level,
+            "reconstruction": self.reconstruction,
+            "l1": self.l1,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="rectifier_zoo")
+class SignFlip(keras.layers.Layer):
+    """Multiplies the last half of the units by -1 (AISTATS: cancels the mean activation).
+
+    The paper negates the output of half the units of each rectifier layer so the
+    next layer sees inputs of mean near zero. Zeros stay zeros, so sparsity is
+    unchanged. The layer has no weights.
+
+    Args:
+        **kwargs: base layer keyword arguments, such as ``name``.
+
+    Example:
+
+    >>> h = keras.layers.Dense(1000, activation="relu")(inputs)
+    >>> h = SignFlip()(h)   # units 500..999 now output -relu(.)
+    """
+
+    def call(self, inputs):
+        n = ops.shape(inputs)[-1]
+        keep = ops.arange(n) < (n - n // 2)
+        return ops.where(keep, inputs, ops.negative(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

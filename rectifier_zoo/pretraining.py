@@ -1,0 +1,106 @@
+"""Greedy layer-wise pre-training with tied-weight denoising auto-encoders.
+
+One ``TiedDenseAutoencoder`` per hidden layer, each trained on the codes of the
+layer below (the first on the input); the classifier's hidden layers then start
+from the encoders' weights, and the whole net is fine-tuned by ``training.fit``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import keras
+import numpy as np
+
+from rectifier_zoo import validation
+from rectifier_zoo.layers import TiedDenseAutoencoder
+from rectifier_zoo.recipes import PretrainConfig
+from rectifier_zoo.regularizers import ActivityL1
+from rectifier_zoo.models import block_layers, hidden_layers
+
+
+def layer_l1(model, index) -> float:
+    """The classifier's L1 coefficient on hidden layer ``index`` (0 when it has none)."""
+    names = {layer.name: layer for layer in model.layers}
+    penalty = names.get(f"hidden_{index}_l1")
+    return float(penalty.l1) if penalty is not None else 0.0
+
+
+def reconstruction_error(ae, x, batch_size=1000) -> float:
+    """Mean per-example reconstruction loss of clean ``x`` (no corruption)."""
+    total = 0.0
+    for start in range(0, len(x), batch_size):
+        xb = keras.ops.convert_to_tensor(x[start : start + batch_size])
+        loss = ae.reconstruction_loss(xb, ae.encode(xb))
+        total += float(keras.ops.convert_to_numpy(loss)) * len(xb)
+    return total / max(len(x), 1)
+
+
+def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1):
+    """Pre-train the hidden layers of ``model`` greedily on ``x``, in place.
+
+    Args:
+        model: a zoo classifier (see ``models.build_classifier``).
+        x: training examples, float32 (n, features).
+        config: a ``PretrainConfig``.
+        seed: seed of the corruption noise and weight initialisation.
+        verbose: Keras verbosity of each layer's ``fit``.
+
+    Returns:
+        One dict per layer: ``layer``, ``reconstruction_before``, ``reconstruction_after``
+        (mean per-example loss on clean ``x``), ``epochs``, ``seconds``.
+    """
+    codes = np.asarray(x, dtype="float32")
+    report = []
+    for index, dense in enumerate(hidden_layers(model), start=1):
+        started = time.perf_counter()
+        l1 = layer_l1(model, index) if config.l1 is None else config.l1
+        ae = TiedDenseAutoencoder(
+            dense.units,
+            activation=dense.activation.__name__,
+            corruption=config.corruption,
+            corruption_level=config.corruption_level,
+            reconstruction=config.reconstruction,
+            l1=l1,
+            seed=seed + index,
+            name=f"dae_{index}",
+        )
+        net = keras.Sequential([keras.Input((codes.shape[1],)), ae])
+        net.compile(optimizer=keras.optimizers.SGD(config.learning_rate))
+        before = reconstruction_error(ae, codes)
+        if config.epochs:
+            if verbose:
+                print(f"pre-training hidden_{index} ({codes.shape[1]} -> {dense.units}), {config.epochs} epochs")
+            net.fit(codes, epochs=config.epochs, batch_size=config.batch_size, verbose=verbose, shuffle=True)
+        after = reconstruction_error(ae, codes)
+        dense.kernel.assign(ae.kernel)
+        dense.bias.assign(ae.hidden_bias)
+        codes = next_codes(model, index, codes)
+        report.append(
+            {
+                "layer": dense.name,
+                "reconstruction_before": before,
+                "reconstruction_after": after,
+                "epochs": config.epochs,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+    return report
+
+
+def next_codes(model, index, codes, batch_size=1000):
+    """What hidden layer ``index + 1`` sees, given ``codes``, the input of layer ``index``.
+
+    Runs the layers of block ``index`` (the Dense layer, then its sign flip if
+    present) eagerly, batch by batch.
+    """
+    # ActivityL1 is the identity on values; skipping it keeps its loss out of eager calls.
+    block = [layer for layer in block_layers(model, index) if not isinstance(layer, ActivityL1)]
+    out = []
+    for start in range(0, len(codes), batch_size):
+        h = keras.ops.convert_to_tensor(codes[start : start + batch_size])
+        for layer in block:
+            h = layer(h)
+        out.append(keras.ops.convert_to_numpy(h))
+    return np.concatenate(out)

@@ -1,0 +1,69 @@
+"""Training recipes: how an entry is pre-trained and trained (plain data, no Keras).
+
+Kept light so the registry and the command line's ``list`` do not import Keras.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from rectifier_zoo import validation
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainConfig:
+    """How to pre-train (the AISTATS protocol by default).
+
+    Args:
+        epochs: epochs per layer.
+        learning_rate: SGD learning rate (the paper picks it on reconstruction error).
+        batch_size: mini-batch size (the paper: 10).
+        corruption: ``"masking"`` (AISTATS) or ``"gaussian"`` (workshop).
+        corruption_level: masking probability or noise std, in [0, 1).
+        reconstruction: None for the paper's choice for the neuron.
+        l1: L1 penalty on the codes during pre-training (None: the classifier's).
+    """
+
+    epochs: int = 5
+    learning_rate: float = 0.01
+    batch_size: int = 10
+    corruption: str = "masking"
+    corruption_level: float = 0.25
+    reconstruction: str | None = None
+    l1: float | None = None
+
+    def __post_init__(self):
+        validation.number("pretrain epochs", self.epochs, low=0, integer=True)
+        validation.number("pretrain learning_rate", self.learning_rate, low=0.0, low_open=True)
+        validation.number("pretrain batch_size", self.batch_size, low=1, integer=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How an entry is trained.
+
+    Args:
+        learning_rate: constant SGD learning rate (paper grid 0.1, 0.01, 0.001, 0.0001).
+        batch_size: mini-batch size (the paper: 10).
+        epochs: maximum number of epochs.
+        patience: early stopping: epochs without a better validation error.
+        momentum: SGD momentum (the paper: plain SGD, 0).
+        pretrain: a ``PretrainConfig`` for greedy DAE pre-training, or None.
+    """
+
+    learning_rate: float = 0.01
+    batch_size: int = 10
+    epochs: int = 50
+    patience: int = 5
+    momentum: float = 0.0
+    pretrain: PretrainConfig | None = None
+
+    def __post_init__(self):
+        validation.number("learning_rate", self.learning_rate, low=0.0, low_open=True)
+        validation.number("batch_size", self.batch_size, low=1, integer=True)
+        validation.number("epochs", self.epochs, low=0, integer=True)
+        validation.number("patience", self.patience, low=0, integer=True)
+        validation.number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)

@@ -1,0 +1,209 @@
+"""Training by the paper's protocol: plain SGD, small mini-batches, early stopping.
+
+``fit(model, splits, recipe)`` trains any zoo classifier on any splits and returns a
+``TrainResult``; ``rectifier_zoo.train(name)`` (in ``zoo_train``) wires a zoo entry's
+dataset, model and recipe into it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import platform
+import time
+
+import keras
+import numpy as np
+
+from rectifier_zoo import atomic, checkpoint, validation
+from rectifier_zoo.callbacks import SparsityCallback
+from rectifier_zoo.errors import ConfigError
+from rectifier_zoo.models import input_width
+from rectifier_zoo.pretraining import pretrain
+from rectifier_zoo.recipes import Recipe
+from rectifier_zoo.sparsity_stats import sparsity
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a training run measured.
+
+    Errors are fractions (0.0142 is 1.42%); ``sparsity`` maps each hidden layer to
+    its ``zeros`` / ``dead`` / ``mean`` statistics on the test split.
+    """
+
+    name: str
+    dataset: str
+    test_error: float
+    valid_error: float
+    sparsity: dict
+    epochs: int
+    best_epoch: int
+    seconds: float
+    hyperparameters: dict
+    versions: dict
+    history: dict = dataclasses.field(default_factory=dict)
+    pretraining: list = dataclasses.field(default_factory=list)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def save(self, path):
+        atomic.write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path):
+        return cls(**json.loads(open(path).read()))
+
+    def summary(self) -> str:
+        zeros = " / ".join(f"{v['zeros']:.1%}" for v in self.sparsity.values())
+        return (
+            f"{self.name}: test error {self.test_error:.2%}, valid error {self.valid_error:.2%}, "
+            f"zeros per layer {zeros or '-'}, {self.epochs} epochs in {self.seconds:.0f}s"
+        )
+
+
+def versions() -> dict:
+    """Library versions behind a result (read from metadata: nothing heavy is imported)."""
+    found = {"python": platform.python_version(), "keras_backend": keras.backend.backend()}
+    for pkg in ("rectifier-zoo", "keras", "tensorflow", "jax", "torch", "numpy", "keras-tuner"):
+        try:
+            found[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def check_data(model, splits):
+    """Refuse splits whose width does not match the model's input."""
+    width = input_width(model)
+    if splits.num_features != width:
+        raise ConfigError(
+            f"dataset {splits.name!r} has {splits.num_features} features but model "
+            f"{model.name!r} takes {width}; build the model for this dataset "
+            f"(rz.build_model(name) picks the width from the entry)"
+        )
+
+
+def steps_per_execution(batch_size, n_train):
+    """Steps fused per call: amortises Python overhead at the paper's tiny batches."""
+    steps_per_epoch = max(1, -(-n_train // batch_size))
+    return int(max(1, min(steps_per_epoch, 1000 // batch_size)))
+
+
+def compile_model(model, recipe, n_train):
+    model.compile(
+        optimizer=keras.optimizers.SGD(recipe.learning_rate, momentum=recipe.momentum),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution(recipe.batch_size, n_train),
+    )
+
+
+def error_rate(model, x, y, batch_size=1000) -> float:
+    """Fraction of examples whose most probable class is wrong."""
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    return float(np.mean(np.argmax(probs, axis=-1) != y))
+
+
+def fit(
+    model,
+    splits,
+    recipe=Recipe(),
+    seed=0,
+    verbose=1,
+    callbacks=(),
+    checkpoint_dir=None,
+    sparsity_sample=1000,
+):
+    """Train ``model`` on ``splits`` by ``recipe`` and measure it.
+
+    Pre-trains first when ``recipe.pretrain`` is set; then fine-tunes with plain SGD
+    (cross-entropy), early stopping on validation error that restores the best
+    weights, and logs per-layer sparsity each epoch (``SparsityCallback``).
+
+    Args:
+        model: a zoo classifier (``rz.build_model``), uncompiled or compiled.
+        splits: a ``rz.datasets.Splits``.
+        recipe: a ``Recipe``.
+        seed: seeds initialisation noise, shuffling and corruption.
+        verbose: 0 silent, 1 progress bars, 2 one line per epoch.
+        callbacks: more Keras callbacks.
+        checkpoint_dir: if set, a checkpoint is written there after every epoch and
+            a run started again with the same directory resumes after the last
+            finished epoch (nothing finished is lost).
+        sparsity_sample: validation examples the sparsity callback uses per epoch.
+
+    Returns:
+        A ``TrainResult``.
+    """
+    check_data(model, splits)
+    keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    (x, y), (xv, yv) = splits.train, splits.valid
+    state = checkpoint.load_state(checkpoint_dir) if checkpoint_dir else None
+
+    pretraining = []
+    compile_model(model, recipe, len(x))
+    if recipe.pretrain is not None and state is None:
+        pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose)
+        if checkpoint_dir:  # a crash in fine-tuning must not cost the pre-training
+            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": pretraining})
+            state = checkpoint.load_state(checkpoint_dir)
+    best_weights, initial_epoch, history = None, 0, {}
+    if state is not None:
+        state, best_weights = checkpoint.restore(checkpoint_dir, model)
+        initial_epoch, history = state["epoch"] + 1, state["history"]
+        pretraining = state.get("pretraining", [])
+        if verbose and initial_epoch:
+            print(f"resuming from {checkpoint_dir} after epoch {initial_epoch}")
+
+    stopper = checkpoint.ResumableEarlyStopping(
+        monitor="val_accuracy",
+        mode="max",
+        patience=recipe.patience,
+        restore_best_weights=True,
+        initial_state=(state or {}).get("early_stopping"),
+        initial_best_weights=best_weights,
+    )
+    probe = SparsityCallback(xv, sample_size=min(sparsity_sample, len(xv)), seed=seed)
+    cbs = [probe, stopper, *callbacks]
+    if checkpoint_dir:
+        cbs.append(checkpoint.EpochCheckpoint(checkpoint_dir, stopper, history, {"pretraining": pretraining}))
+    done = state is not None and state.get("stopped", False)
+    if recipe.epochs > initial_epoch and not done:
+        fitted = model.fit(
+            x,
+            y,
+            batch_size=recipe.batch_size,
+            epochs=recipe.epochs,
+            initial_epoch=initial_epoch,
+            validation_data=(xv, yv),
+            callbacks=cbs,
+            shuffle=True,
+            verbose=verbose,
+        )
+        for key, values in fitted.history.items():
+            history.setdefault(key, [])
+            if not checkpoint_dir:  # the saver already appended them
+                history[key].extend(float(v) for v in values)
+    elif best_weights is not None:
+        model.set_weights(best_weights)
+
+    epochs = len(history.get("loss", []))
+    accuracies = history.get("val_accuracy", [])
+    return TrainResult(
+        name=model.name,
+        dataset=splits.name,
+        test_error=error_rate(model, *splits.test),
+        valid_error=error_rate(model, xv, yv),
+        sparsity=sparsity(model, splits.test[0]),
+        epochs=epochs,
+        best_epoch=int(np.argmax(accuracies)) + 1 if accuracies else 0,
+        seconds=time.perf_counter() - started,
+        hyperparameters={**recipe.to_dict(), "seed": seed},
+        versions=versions(),
+        history=history,
+        pretraining=pretraining,
+    )
