@@ -15,6 +15,12 @@ import shutil
 import tempfile
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _fsync_dir(path: pathlib.Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -38,6 +44,7 @@ def atomic_path(target, suffix=""):
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp" + suffix)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the result is meant to be shared
     tmp = pathlib.Path(tmp)
     try:
         yield tmp

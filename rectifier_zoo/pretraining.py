@@ -7,17 +7,15 @@ from the encoders' weights, and the whole net is fine-tuned by ``training.fit``.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import keras
 import numpy as np
 
-from rectifier_zoo import validation
 from rectifier_zoo.layers import TiedDenseAutoencoder
 from rectifier_zoo.recipes import PretrainConfig
-from rectifier_zoo.regularizers import ActivityL1
 from rectifier_zoo.models import block_layers, hidden_layers
+from rectifier_zoo.regularizers import ActivityL1
 
 
 def layer_l1(model, index) -> float:
@@ -44,49 +42,56 @@ def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1):
         model: a zoo classifier (see ``models.build_classifier``).
         x: training examples, float32 (n, features).
         config: a ``PretrainConfig``.
-        seed: seed of the corruption noise and weight initialisation.
+        seed: seed of the corruption noise.
         verbose: Keras verbosity of each layer's ``fit``.
 
     Returns:
         One dict per layer: ``layer``, ``reconstruction_before``, ``reconstruction_after``
-        (mean per-example loss on clean ``x``), ``epochs``, ``seconds``.
+        (mean per-example loss on clean inputs), ``epochs``, ``seconds``.
     """
     codes = np.asarray(x, dtype="float32")
     report = []
     for index, dense in enumerate(hidden_layers(model), start=1):
-        started = time.perf_counter()
         l1 = layer_l1(model, index) if config.l1 is None else config.l1
-        ae = TiedDenseAutoencoder(
-            dense.units,
-            activation=dense.activation.__name__,
-            corruption=config.corruption,
-            corruption_level=config.corruption_level,
-            reconstruction=config.reconstruction,
-            l1=l1,
-            seed=seed + index,
-            name=f"dae_{index}",
-        )
-        net = keras.Sequential([keras.Input((codes.shape[1],)), ae])
-        net.compile(optimizer=keras.optimizers.SGD(config.learning_rate))
-        before = reconstruction_error(ae, codes)
-        if config.epochs:
-            if verbose:
-                print(f"pre-training hidden_{index} ({codes.shape[1]} -> {dense.units}), {config.epochs} epochs")
-            net.fit(codes, epochs=config.epochs, batch_size=config.batch_size, verbose=verbose, shuffle=True)
-        after = reconstruction_error(ae, codes)
-        dense.kernel.assign(ae.kernel)
-        dense.bias.assign(ae.hidden_bias)
+        _, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
+        report.append(layer_report)
         codes = next_codes(model, index, codes)
-        report.append(
-            {
-                "layer": dense.name,
-                "reconstruction_before": before,
-                "reconstruction_after": after,
-                "epochs": config.epochs,
-                "seconds": time.perf_counter() - started,
-            }
-        )
     return report
+
+
+def pretrain_layer(dense, codes, config, l1=0.0, seed=0, verbose=1):
+    """Train a tied denoising auto-encoder on ``codes`` and copy its encoder into ``dense``.
+
+    Returns:
+        ``(autoencoder, report)``: the trained ``TiedDenseAutoencoder`` and its report dict.
+    """
+    started = time.perf_counter()
+    ae = TiedDenseAutoencoder(
+        dense.units,
+        activation=dense.activation.__name__,
+        corruption=config.corruption,
+        corruption_level=config.corruption_level,
+        reconstruction=config.reconstruction,
+        l1=l1,
+        seed=seed,
+        name=f"dae_{dense.name}",
+    )
+    net = keras.Sequential([keras.Input((codes.shape[1],)), ae])
+    net.compile(optimizer=keras.optimizers.SGD(config.learning_rate))
+    before = reconstruction_error(ae, codes)
+    if config.epochs:
+        if verbose:
+            print(f"pre-training {dense.name} ({codes.shape[1]} -> {dense.units}), {config.epochs} epochs")
+        net.fit(codes, epochs=config.epochs, batch_size=config.batch_size, verbose=verbose, shuffle=True)
+    dense.kernel.assign(ae.kernel)
+    dense.bias.assign(ae.hidden_bias)
+    return ae, {
+        "layer": dense.name,
+        "reconstruction_before": before,
+        "reconstruction_after": reconstruction_error(ae, codes),
+        "epochs": config.epochs,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def next_codes(model, index, codes, batch_size=1000):

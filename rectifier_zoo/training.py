@@ -16,7 +16,7 @@ import time
 import keras
 import numpy as np
 
-from rectifier_zoo import atomic, checkpoint, validation
+from rectifier_zoo import atomic, checkpoint
 from rectifier_zoo.callbacks import SparsityCallback
 from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.models import input_width

@@ -1,0 +1,102 @@
+"""Dataset loaders: ``load(name) -> Splits`` with the paper's train / valid / test splits.
+
+Every loader returns a :class:`Splits` whose splits are ``(x, y)`` pairs, ``x``
+float32 ``(n, features)`` flat and ``y`` int64.  Nothing is downloaded unless
+``download=True`` (or ``RECTIFIER_ZOO_DOWNLOAD=1``); prepared arrays are cached
+under ``rectifier_zoo.paths.datasets_home()``.  Importing this package is cheap:
+TensorFlow and tensorflow-datasets are imported only by the loaders that need them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+
+from rectifier_zoo.datasets.splits import Splits
+from rectifier_zoo.errors import ConfigError
+
+__all__ = ["Splits", "load", "names", "describe"]
+
+# name -> (module, fixed keyword arguments, one-line description)
+_REGISTRY = {
+    "mnist": ("idx", {"name": "mnist"},
+              "MNIST digits, 50k/10k/10k (valid = last 10k of the official train), 784 features in [0, 1]."),
+    "fashion_mnist": ("idx", {"name": "fashion_mnist"},
+                      "Fashion-MNIST, same format and splits as mnist; uses /usr/share/datasets/fashion-mnist if present."),
+    "cifar10": ("cifar10", {},
+                "CIFAR-10, 50k/5k/5k (official test halved: first 5k valid), 3072 features HWC in [0, 1]."),
+    "norb": ("norb", {},
+             "tfds smallnorb (not the paper's jittered-cluttered NORB): 5 classes, 20k/4.3k/24.3k, "
+             "stereo 2x32x32 in [-1, 1]."),
+    "sentiment": ("sentiment", {},
+                  "Amazon 4-domain reviews (processed_acl), binary bag of the 5000 most frequent features, "
+                  "70/15/15 seeded split, 2 classes."),
+    "shapeset": ("shapeset", {"variant": "3"},
+                 "Shapeset 3 classes, generated from a seed, 10k/10k/10k, 32x32 grey."),
+    "shapeset3x2": ("shapeset", {"variant": "3x2"},
+                    "Shapeset-3x2: 1 or 2 shapes, 9 classes, generated from a seed."),
+}
+
+
+def names() -> list:
+    """The supported dataset names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def describe(name: str) -> str:
+    """A one-line description of dataset ``name`` (splits, features, source)."""
+    return _REGISTRY[_check_name(name)][2]
+
+
+def _check_name(name) -> str:
+    if name in _REGISTRY:
+        return name
+    close = difflib.get_close_matches(str(name).lower().replace("-", "_"), names(), n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"unknown dataset {name!r}.{hint} Supported: {', '.join(names())}")
+
+
+def _check_kwargs(name, func, kwargs) -> None:
+    """Unknown keyword arguments become a ConfigError listing the accepted ones."""
+    params = inspect.signature(func).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(set(kwargs) - set(params))
+    if unknown:
+        accepted = sorted(set(params) - set(_REGISTRY[name][1]))
+        raise ConfigError(f"dataset {name!r} does not take {', '.join(unknown)}; it accepts: {', '.join(accepted)}")
+
+
+def load(name: str, data_dir=None, download: bool = False, cache: bool = True, **kwargs) -> Splits:
+    """Load dataset ``name`` as train / valid / test splits.
+
+    Args:
+        name: one of :func:`names` (``mnist``, ``fashion_mnist``, ``cifar10``, ``norb``,
+            ``sentiment``, ``shapeset``, ``shapeset3x2``).
+        data_dir: folder with the original files (IDX, CIFAR python batches,
+            processed_acl reviews) or a tensorflow-datasets data folder.  ``None``:
+            the dataset's default places (see each module's docstring).
+        download: allow tensorflow-datasets to download data that is not found
+            locally (also ``RECTIFIER_ZOO_DOWNLOAD=1``).  Off by default.
+        cache: reuse/write the prepared arrays under ``datasets_home()``.
+        **kwargs: dataset-specific options, e.g. ``seed``, ``n_train`` (shapeset),
+            ``seed``, ``vocab_size``, ``domains`` (sentiment).
+
+    Returns:
+        :class:`Splits`.
+
+    Raises:
+        ConfigError: unknown name or keyword argument.
+        DataError: data missing (the message says how to get it) or malformed.
+    """
+    name = _check_name(name)
+    module_name, fixed, _ = _REGISTRY[name]
+    # Lazy: each loader (and shapeset's generator) is imported only when asked for.
+    module = importlib.import_module(f"rectifier_zoo.datasets.{module_name}")
+    if module_name == "shapeset":
+        # Generated data: no files, no download, no cache of ours (the generator is its own source).
+        _check_kwargs(name, module.load, kwargs)
+        return module.load(**fixed, **kwargs)
+    _check_kwargs(name, module.load, kwargs)
+    return module.load(**fixed, data_dir=data_dir, download=download, cache=cache, **kwargs)
