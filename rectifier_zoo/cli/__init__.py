@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 
@@ -94,6 +95,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "needs_keras", True):
         quiet_import_keras()
+        # TF warns about retracing when a command trains several models in turn.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         return int(args.handler(args) or 0)
     except ZooError as err:

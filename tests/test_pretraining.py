@@ -1,0 +1,34 @@
+import numpy as np
+
+from rectifier_zoo.models import build_classifier
+from rectifier_zoo.pretraining import PretrainConfig, pretrain, pretrain_layer
+from toydata import blobs
+
+
+def test_pretrain_layer_copies_the_encoder_into_the_classifier():
+    x, _ = blobs(300)
+    model = build_classifier(20, 3, hidden=(12,), seed=0)
+    dense = model.get_layer("hidden_1")
+    ae, report = pretrain_layer(dense, x, PretrainConfig(epochs=2, learning_rate=0.05), seed=1, verbose=0)
+    np.testing.assert_array_equal(dense.kernel.numpy(), ae.kernel.numpy())
+    np.testing.assert_array_equal(dense.bias.numpy(), ae.hidden_bias.numpy())
+    assert report["reconstruction_after"] < report["reconstruction_before"]
+
+
+def test_greedy_pretraining_lowers_reconstruction_error_at_every_layer():
+    x, _ = blobs(400)
+    model = build_classifier(20, 3, hidden=(16, 12), l1=0.001, seed=0, flip_half=True)
+    before = [w.copy() for w in model.get_weights()]
+    report = pretrain(model, x, PretrainConfig(epochs=3, learning_rate=0.05), verbose=0)
+    assert [r["layer"] for r in report] == ["hidden_1", "hidden_2"]
+    for r in report:
+        assert r["reconstruction_after"] < 0.8 * r["reconstruction_before"], r
+    changed = [not np.array_equal(a, b) for a, b in zip(before, model.get_weights())]
+    assert changed == [True, True, True, True, False, False]  # hidden layers only, not the output
+
+
+def test_pretraining_uses_the_models_l1_by_default():
+    from rectifier_zoo.pretraining import layer_l1
+
+    model = build_classifier(20, 3, hidden=(4, 4), l1=0.002)
+    assert layer_l1(model, 1) == 0.002 and layer_l1(build_classifier(20, 3, hidden=(4,)), 1) == 0.0

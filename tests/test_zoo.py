@@ -1,0 +1,92 @@
+import json
+
+import keras
+import pytest
+
+from rectifier_zoo import zoo
+from rectifier_zoo.errors import ConfigError, UnknownModelError
+
+
+def test_the_grid_is_registered():
+    names = zoo.list_models()
+    assert len(names) == 5 * 8
+    assert zoo.list_models("mnist_*") == [
+        "mnist_rect", "mnist_rect_dae", "mnist_rect_l1", "mnist_rect_l1_dae",
+        "mnist_softplus", "mnist_softplus_dae", "mnist_tanh", "mnist_tanh_dae",
+    ]
+    assert zoo.list_models("*_l1") == [f"{d}_rect_l1" for d in ("cifar10", "fashion_mnist", "mnist", "norb", "shapeset")]
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_name_parses_back_and_builds(name):
+    spec = zoo.get_spec(name, tuned=False)
+    parts = zoo.parse_name(name)
+    assert zoo.entry_name(**parts) == name
+    assert (parts["dataset"], parts["neuron"]) == (spec.dataset, spec.neuron)
+    assert bool(spec.l1) == parts["l1"] and spec.pretrained == parts["dae"]
+    model = zoo.build_model(name)
+    assert model.name == name
+    assert model.count_params() == spec.parameters
+    keras.backend.clear_session()
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("mnist_rect_l1", 2_797_010),  # 784-1000-1000-1000-10
+        ("fashion_mnist_tanh", 2_797_010),
+        ("shapeset_rect", 1025 * 1000 + 2 * 1001 * 1000 + 1001 * 3),  # 32x32 grey, 3 classes
+        ("cifar10_softplus", 3073 * 1000 + 2 * 1001 * 1000 + 1001 * 10),
+        ("norb_rect_l1_dae", 2049 * 4000 + 4001 * 2000 + 2001 * 5),  # AISTATS: 4000-2000
+    ],
+)
+def test_parameter_counts_match_the_papers_architectures(name, params):
+    assert zoo.get_spec(name).parameters == params
+
+
+def test_specs_carry_the_papers_figures():
+    fig = zoo.get_spec("mnist_rect_l1").paper[0]
+    assert (fig.source, fig.test_error, fig.sparsity) == ("workshop Table 1", 1.56, (93.94, 80.92, 76.66))
+    assert zoo.get_spec("shapeset_tanh").paper[0].test_error == 36.64
+    assert zoo.get_spec("mnist_rect_l1_dae").paper[0].spread == 0.07
+    assert zoo.get_spec("fashion_mnist_rect_l1").paper == ()
+
+
+def test_specs_follow_the_protocol():
+    spec = zoo.get_spec("mnist_rect_l1_dae", tuned=False)
+    assert spec.l1 == 0.001 and spec.recipe.batch_size == 10 and spec.recipe.momentum == 0.0
+    assert spec.recipe.pretrain.corruption == "masking" and spec.recipe.pretrain.corruption_level == 0.25
+    assert spec.recipe.pretrain.l1 == 0.001  # the L1 penalty applies during pre-training too
+    with pytest.raises(Exception):
+        spec.l1 = 0.5  # frozen
+
+
+def test_unknown_names_suggest_the_closest():
+    with pytest.raises(UnknownModelError, match="unknown zoo entry 'mnist_rect_l2'; did you mean 'mnist_rect_l1'"):
+        zoo.get_spec("mnist_rect_l2")
+
+
+@pytest.mark.parametrize("pattern", ["", None, 3])
+def test_bad_patterns_are_refused(pattern):
+    with pytest.raises(ConfigError, match="pattern"):
+        zoo.list_models(pattern)
+
+
+def test_build_model_overrides():
+    model = zoo.build_model("mnist_rect_l1", hidden=(16, 8), l1=0.0)
+    assert model.count_params() == 785 * 16 + 17 * 8 + 9 * 10
+    assert "hidden_1_l1" not in [layer.name for layer in model.layers]
+    with pytest.raises(ConfigError, match=r"unknown override\(s\) \['width'\]"):
+        zoo.build_model("mnist_rect_l1", width=3)
+
+
+def test_tuned_results_drive_the_recipe(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path)
+    hp = {"learning_rate": 0.1, "l1": 0.0005, "pretrain_learning_rate": 0.001}
+    (tmp_path / "mnist_rect_l1_dae.json").write_text(json.dumps({"hyperparameters": hp}))
+    spec = zoo.get_spec("mnist_rect_l1_dae")
+    assert (spec.recipe.learning_rate, spec.l1, spec.recipe.pretrain.learning_rate) == (0.1, 0.0005, 0.001)
+    assert zoo.get_spec("mnist_rect_l1_dae", tuned=False).recipe.learning_rate == 0.01
+    (tmp_path / "mnist_tanh.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="does not parse as a tuning result"):
+        zoo.get_spec("mnist_tanh")
