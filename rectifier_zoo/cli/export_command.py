@@ -1,0 +1,56 @@
+"""``export``: a trained model as a TF Serving version with its card; ``models.config``."""
+
+from __future__ import annotations
+
+import pathlib
+
+from rectifier_zoo.cli import positive_int
+
+
+def configure(subparsers):
+    p = subparsers.add_parser(
+        "export",
+        help="export a trained model for TF Serving (SavedModel + .keras + model card)",
+        description="Export a trained model as EXPORT_DIR/NAME/VERSION/ (a SavedModel whose serving_default "
+        "signature takes 'features' and returns 'probabilities' and 'class', the .keras file, "
+        "model_card.json and README.md) and update EXPORT_DIR/manifest.json. "
+        "With --serving-config, also write TF Serving's EXPORT_DIR/models.config for every model there.",
+    )
+    p.add_argument("name", nargs="?", help="model folder name, normally the zoo entry (e.g. mnist_rect_l1)")
+    p.add_argument(
+        "--model",
+        type=pathlib.Path,
+        help="the trained .keras file (default: runs/NAME.keras from `rectifier-zoo train NAME` if present, "
+        "else the zoo's cached copy); its NAME.json result beside it fills the card's metrics",
+    )
+    p.add_argument("--export-dir", type=pathlib.Path, default=pathlib.Path("exports"), help="default: exports/")
+    p.add_argument("--version", type=positive_int, help="version number (default: highest existing + 1)")
+    p.add_argument("--serving-config", action="store_true", help="write EXPORT_DIR/models.config for TF Serving")
+    p.add_argument(
+        "--base-path",
+        help="EXPORT_DIR as the server sees it in models.config, e.g. /models in the tensorflow/serving "
+        "container (default: its absolute path here)",
+    )
+    p.set_defaults(handler=run_export)
+
+
+def run_export(args):
+    from rectifier_zoo import integrity, serving
+    from rectifier_zoo.errors import ConfigError
+
+    if args.name is None and not args.serving_config:
+        raise ConfigError("give a model NAME to export, or --serving-config to write models.config (or both)")
+    if args.name is not None:
+        integrity.safe_name(args.name)
+        source = args.model
+        if source is None:
+            default = pathlib.Path("runs") / f"{args.name}.keras"
+            source = default if default.is_file() else args.name
+        if args.version == 0:
+            raise ConfigError("--version must be >= 1")
+        serving.export(source, args.export_dir, version=args.version, name=args.name)
+    if args.serving_config:
+        path = serving.write_serving_config(args.export_dir, base_path=args.base_path)
+        count = len(serving.model_dirs(args.export_dir))
+        print(f"wrote {path} ({count} model{'s' if count != 1 else ''})")
+    return 0

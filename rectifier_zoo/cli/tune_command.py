@@ -1,0 +1,111 @@
+"""``tune``: search a zoo entry's learning rate (and L1, pre-training rate) with KerasTuner."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+from rectifier_zoo.cli import positive_int
+
+
+def _trial_count(text):
+    """argparse type: a whole number >= 1 (a negative count is a usage error)."""
+    value = positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _hidden(text):
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 16,16, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"hidden sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+def _range(text):
+    try:
+        low, high = (float(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as 1e-4,0.1, got {text!r}") from None
+    return low, high
+
+
+def configure(subparsers):
+    p = subparsers.add_parser(
+        "tune",
+        help="search an entry's learning rate and L1 penalty (KerasTuner)",
+        description="Search the learning rate (log scale, or the paper's grid), the L1 penalty "
+        "(_l1 entries: 0 or log scale 1e-5..1e-2) and the pre-training rate (_dae entries) on the "
+        "validation error. Writes the best to tuning/results/NAME.json (which `train` then uses), "
+        "retrains the best model and evaluates it once on test. Run the same command again to "
+        "resume a killed search. Distributed: one `--chief --oracle HOST:PORT` and any number of "
+        "`--worker ID --oracle HOST:PORT`.",
+    )
+    p.add_argument("name", help="zoo entry, e.g. mnist_rect_l1 (see `rectifier-zoo list`)")
+    p.add_argument("--tuner", choices=("random", "bayesian", "hyperband", "grid"), default="random",
+                   help="search algorithm (default: random; grid: the paper's grid)")
+    p.add_argument("--max-trials", type=_trial_count, default=10, help="trials in all (default: 10)")
+    p.add_argument("--project-dir", type=pathlib.Path,
+                   help="search state; rerun with the same dir to resume (default: <zoo home>/tuning/NAME)")
+    p.add_argument("--results-dir", type=pathlib.Path, help="where NAME.json goes (default: tuning/results/)")
+    p.add_argument("--quick", action="store_true", help="small splits and few epochs: a smoke search")
+    p.add_argument("--epochs", type=_trial_count, help="maximum epochs per trial (default: the recipe's)")
+    p.add_argument("--batch-size", type=_trial_count, help="override the recipe's mini-batch size")
+    p.add_argument("--seed", type=positive_int, default=0, help="random seed (default: 0)")
+    p.add_argument("--data-dir", type=pathlib.Path, help="directory with the dataset's files")
+    p.add_argument("--download", action="store_true", help="allow tensorflow-datasets to download missing data")
+    p.add_argument("--export-dir", type=pathlib.Path, help="export the retrained best model there (TF Serving layout)")
+    p.add_argument("--grid", action="store_true", help="exact choices over the paper's grid {0.1, 0.01, 0.001, 0.0001}")
+    p.add_argument("--learning-rate-range", type=_range, metavar="LOW,HIGH", help="log-scale range (default: 1e-4,0.1)")
+    p.add_argument("--l1-range", type=_range, metavar="LOW,HIGH", help="log-scale L1 range (default: 1e-5,1e-2)")
+    p.add_argument("--hidden", type=_hidden, metavar="N,N,...", help="hidden sizes replacing the entry's (smoke runs)")
+    p.add_argument("--no-retrain", action="store_true", help="record the best hyper-parameters only")
+    role = p.add_mutually_exclusive_group()
+    role.add_argument("--chief", action="store_true", help="run the oracle only, serving workers at --oracle")
+    role.add_argument("--worker", metavar="ID", help="run trials for the chief at --oracle under this ID")
+    p.add_argument("--oracle", metavar="HOST:PORT", help="the chief's address (with --chief / --worker)")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras output inside trials (default: 0)")
+    p.set_defaults(handler=run_tune)
+
+
+def run_tune(args):
+    from rectifier_zoo import zoo
+    from rectifier_zoo.errors import ConfigError
+
+    zoo.get_spec(args.name)  # an unknown name fails before anything heavy loads
+    if (args.chief or args.worker is not None) and not args.oracle:
+        raise ConfigError("--chief and --worker need --oracle HOST:PORT (the chief's address)")
+    from rectifier_zoo.tuning import hypermodel, search
+
+    outcome = search(
+        args.name,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        project_dir=args.project_dir,
+        quick=args.quick,
+        epochs=args.epochs,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        download=args.download,
+        export_dir=args.export_dir,
+        results_dir=args.results_dir,
+        grid=args.grid,
+        hidden=args.hidden,
+        learning_rate=args.learning_rate_range or hypermodel.LEARNING_RATE_RANGE,
+        l1=args.l1_range or hypermodel.L1_RANGE,
+        batch_size=args.batch_size,
+        retrain=not args.no_retrain,
+        chief=args.chief,
+        worker=args.worker,
+        oracle=args.oracle,
+        verbose=args.verbose,
+    )
+    if outcome.role == "worker":
+        print(f"worker {args.worker}: no trials left; the chief records the result")
+    elif outcome.export_path is not None:
+        print(f"exported to {outcome.export_path}")
+    return 0

@@ -1,0 +1,179 @@
+"""The search space of a zoo entry as a KerasTuner ``HyperModel``.
+
+Hyper-parameters (the paper picks them on validation error):
+
+- ``learning_rate``: SGD rate, log-uniform in ``[1e-4, 0.1]``; with ``grid`` an exact
+  ``hp.Choice`` over the paper's grid {0.1, 0.01, 0.001, 0.0001}.
+- ``_l1`` entries: ``use_l1`` (Boolean) and ``l1`` (log-uniform in ``[1e-5, 1e-2]``);
+  the penalty is ``l1`` when ``use_l1`` else exactly 0, so the whole range of the
+  paper's Figure 3 (0 to 0.01) is reachable although a log scale cannot hold 0.
+  ``l1`` is declared unconditionally (not in a conditional scope) so every oracle,
+  grid and Bayesian included, handles it; it is ignored when ``use_l1`` is False.
+  With ``grid``: one ``hp.Choice("l1", [0, 1e-5, 1e-4, 1e-3, 1e-2])`` instead.
+- ``_dae`` entries: ``pretrain_learning_rate`` (same scale and grid as ``learning_rate``).
+
+Only ``learning_rate``, ``l1`` and ``pretrain_learning_rate`` reach the results file:
+see ``effective_values``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras_tuner as kt
+
+from rectifier_zoo import validation, zoo
+from rectifier_zoo.errors import ConfigError
+
+PAPER_LEARNING_RATES = (0.1, 0.01, 0.001, 0.0001)
+GRID_L1 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
+LEARNING_RATE_RANGE = (1e-4, 0.1)
+L1_RANGE = (1e-5, 1e-2)
+
+
+def check_range(name, bounds):
+    """``bounds`` as a ``(low, high)`` float pair with ``0 < low < high``, else ConfigError."""
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} range must be a pair (low, high), e.g. (1e-4, 0.1); got {bounds!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
+        raise ConfigError(
+            f"{name} range ({low:g}, {high:g}) is empty or inverted: a log-scale range needs "
+            f"0 < low < high, e.g. (1e-4, 0.1)"
+        )
+    return low, high
+
+
+def check_grid(name, values):
+    """A non-empty tuple of distinct finite numbers >= 0, else ConfigError."""
+    values = tuple(values)
+    if not values:
+        raise ConfigError(f"{name} grid is empty; give at least one value, e.g. {PAPER_LEARNING_RATES}")
+    for v in values:
+        validation.number(f"{name} grid value", v, low=0.0)
+    if len(set(values)) != len(values):
+        raise ConfigError(f"{name} grid {values} repeats a value; list each value once")
+    return tuple(float(v) for v in values)
+
+
+class ZooHyperModel(kt.HyperModel):
+    """The search space and model of one zoo entry.
+
+    Args:
+        name: a zoo entry, e.g. ``"mnist_rect_l1"``.
+        grid: False: log-scale ranges; True: the paper's grid as exact choices;
+            or a sequence of learning rates to choose from exactly.
+        learning_rate: ``(low, high)`` of the log-scale learning-rate range.
+        l1: ``(low, high)`` of the log-scale L1 range (``_l1`` entries).
+        pretrain_learning_rate: ``(low, high)`` for ``_dae`` entries.
+        hidden: hidden sizes replacing the entry's (e.g. ``(16, 16)`` for tests).
+        input_dim, num_classes: the data's width and classes (default: the entry's).
+        seed: seed of the weight initialisation.
+        recipe: the ``Recipe`` trials start from (default: the entry's, untuned).
+
+    Example:
+
+    >>> hm = ZooHyperModel("mnist_rect_l1", grid=True)
+    >>> hp = kt.HyperParameters(); model = hm.build(hp); sorted(hp.values)
+    ['learning_rate', 'l1']
+    """
+
+    def __init__(
+        self,
+        name,
+        grid=False,
+        learning_rate=LEARNING_RATE_RANGE,
+        l1=L1_RANGE,
+        pretrain_learning_rate=LEARNING_RATE_RANGE,
+        hidden=None,
+        input_dim=None,
+        num_classes=None,
+        seed=0,
+        recipe=None,
+    ):
+        super().__init__(name=name)
+        self.spec = zoo.get_spec(name, tuned=False)  # the search must not start from its own result
+        self.base_recipe = recipe or self.spec.recipe
+        if grid is True:
+            self.lr_grid = PAPER_LEARNING_RATES
+        elif grid is False or grid is None:
+            self.lr_grid = None
+        else:
+            self.lr_grid = check_grid("learning_rate", grid)
+        self.lr_range = check_range("learning_rate", learning_rate)
+        self.l1_range = check_range("l1", l1)
+        self.pretrain_range = check_range("pretrain_learning_rate", pretrain_learning_rate)
+        if hidden is not None:
+            hidden = tuple(validation.number("hidden size", h, low=1, integer=True) for h in hidden)
+            if not hidden:
+                raise ConfigError("hidden must list at least one layer size, e.g. (16, 16)")
+        self.hidden = hidden
+        self.input_dim = input_dim or self.spec.input_dim
+        self.num_classes = num_classes or self.spec.num_classes
+        self.seed = seed
+
+    @property
+    def tunes_l1(self):
+        return self.spec.l1 > 0
+
+    def declare(self, hp):
+        """Declare this entry's hyper-parameters in ``hp``; returns the effective values."""
+        if self.lr_grid is not None:
+            lr = hp.Choice("learning_rate", list(self.lr_grid))
+        else:
+            lr = hp.Float("learning_rate", *self.lr_range, sampling="log")
+        values = {"learning_rate": float(lr)}
+        if self.tunes_l1:
+            if self.lr_grid is not None:
+                values["l1"] = float(hp.Choice("l1", list(GRID_L1)))
+            else:
+                use = hp.Boolean("use_l1", default=True)
+                l1 = hp.Float("l1", *self.l1_range, sampling="log", default=zoo.PAPER_L1)
+                values["l1"] = float(l1) if use else 0.0
+        if self.spec.pretrained:
+            if self.lr_grid is not None:
+                plr = hp.Choice("pretrain_learning_rate", list(self.lr_grid))
+            else:
+                plr = hp.Float("pretrain_learning_rate", *self.pretrain_range, sampling="log")
+            values["pretrain_learning_rate"] = float(plr)
+        return values
+
+    def build(self, hp):
+        values = self.declare(hp)
+        return zoo.build_model(
+            self.spec.name,
+            l1=values.get("l1", 0.0),
+            hidden=self.hidden or self.spec.hidden,
+            input_dim=self.input_dim,
+            num_classes=self.num_classes,
+            seed=self.seed,
+        )
+
+    def recipe(self, hp, epochs=None, **overrides):
+        """The entry's training recipe with the trial's rates (and ``epochs``, overrides)."""
+        values = effective_values(self, hp)
+        recipe = self.base_recipe
+        if recipe.pretrain is not None and "pretrain_learning_rate" in values:
+            recipe = dataclasses.replace(
+                recipe, pretrain=dataclasses.replace(recipe.pretrain, learning_rate=values["pretrain_learning_rate"])
+            )
+        recipe = dataclasses.replace(recipe, learning_rate=values["learning_rate"], **overrides)
+        if epochs is not None:
+            recipe = dataclasses.replace(recipe, epochs=epochs)
+        return recipe
+
+
+def effective_values(hypermodel, hp) -> dict:
+    """The trial's ``learning_rate`` / ``l1`` / ``pretrain_learning_rate`` as used in training.
+
+    ``hp`` is a ``HyperParameters`` (or a plain dict of values) of a trial of ``hypermodel``.
+    """
+    values = hp if isinstance(hp, dict) else hp.values
+    found = {"learning_rate": float(values["learning_rate"])}
+    if hypermodel.tunes_l1:
+        found["l1"] = float(values["l1"]) if values.get("use_l1", True) else 0.0
+    if hypermodel.spec.pretrained:
+        found["pretrain_learning_rate"] = float(values["pretrain_learning_rate"])
+    return found

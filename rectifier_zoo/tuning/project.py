@@ -1,0 +1,111 @@
+"""A search's project directory and its results file.
+
+The project directory holds KerasTuner's state (``oracle.json``, ``trial_*/``), the
+per-trial checkpoints (``checkpoints/<values key>/``) and ``zoo_entry.json``, which
+names the zoo entry and tuner the directory belongs to; a search of another entry,
+or with another tuner, is refused rather than mixed into it.
+
+The results file ``<results dir>/<name>.json`` (default ``zoo.TUNED_DIR``, i.e.
+``tuning/results/``) is what ``zoo.get_spec(name)`` applies to the entry's recipe.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pathlib
+
+from rectifier_zoo import atomic, paths, zoo
+from rectifier_zoo.errors import TuningError
+
+ENTRY_FILE = "zoo_entry.json"
+RESULT_KEYS = ("name", "hyperparameters", "val_error", "sparsity", "trials", "tuner", "date", "versions")
+
+
+def default_project_dir(name) -> pathlib.Path:
+    """``<zoo home>/tuning/<name>``: where a search keeps its state unless told otherwise."""
+    return paths.zoo_home() / "tuning" / name
+
+
+def claim_project(project_dir, name, tuner) -> pathlib.Path:
+    """Create ``project_dir`` for entry ``name`` or check that it already belongs to it.
+
+    Raises:
+        TuningError: the directory belongs to another entry or tuner, or holds files
+            that are not a zoo search's.
+    """
+    project_dir = pathlib.Path(project_dir)
+    marker = project_dir / ENTRY_FILE
+    if marker.exists():
+        try:
+            owner = json.loads(marker.read_text())
+            owner_name, owner_tuner = owner["name"], owner["tuner"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise TuningError(f"{marker} does not parse ({err}); delete {project_dir} to start the search afresh") from None
+        if owner_name != name:
+            raise TuningError(
+                f"project dir {project_dir} belongs to the search of {owner_name!r}, not {name!r}; "
+                f"pass another --project-dir (e.g. {project_dir.parent / name})"
+            )
+        if owner_tuner != tuner:
+            raise TuningError(
+                f"project dir {project_dir} holds a {owner_tuner} search; resume it with --tuner {owner_tuner} "
+                f"or pass another --project-dir for a {tuner} search"
+            )
+        return project_dir
+    if project_dir.exists() and any(project_dir.iterdir()):
+        raise TuningError(
+            f"{project_dir} is not empty and is not a rectifier-zoo search (no {ENTRY_FILE}); "
+            "pass an empty or new --project-dir"
+        )
+    project_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(marker, {"name": name, "tuner": tuner, "created": now()})
+    return project_dir
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def results_path(name, results_dir=None) -> pathlib.Path:
+    """``<results_dir>/<name>.json``; ``results_dir`` defaults to ``zoo.TUNED_DIR`` (read at call time)."""
+    return pathlib.Path(zoo.TUNED_DIR if results_dir is None else results_dir) / f"{name}.json"
+
+
+def load_result(name, results_dir=None):
+    """The recorded result of the search of ``name``, or None when there is none.
+
+    Args:
+        name: a zoo entry.
+        results_dir: where results files are (default: ``zoo.TUNED_DIR``).
+
+    Raises:
+        TuningError: the file exists but is not a valid results file.
+
+    Example:
+
+    >>> load_result("mnist_rect_l1")["hyperparameters"]
+    {'learning_rate': 0.01, 'l1': 0.001}
+    """
+    path = results_path(name, results_dir)
+    if not path.exists():
+        return None
+    try:
+        result = json.loads(path.read_text())
+        missing = [k for k in RESULT_KEYS if k not in result]
+        if missing:
+            raise ValueError(f"missing keys {missing}")
+        if "learning_rate" not in result["hyperparameters"]:
+            raise ValueError("hyperparameters lack learning_rate")
+    except (ValueError, TypeError) as err:
+        raise TuningError(
+            f"results file {path} does not parse ({err}); delete it, or pass --results-dir to write elsewhere"
+        ) from None
+    return result
+
+
+def write_result(result, results_dir=None) -> pathlib.Path:
+    """Write a results dict (keys ``RESULT_KEYS`` and more) atomically; returns its path."""
+    path = results_path(result["name"], results_dir)
+    atomic.write_json(path, result)
+    return path

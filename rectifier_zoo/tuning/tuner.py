@@ -1,0 +1,273 @@
+"""The zoo's KerasTuner ``Tuner``: each trial is a resumable ``training.fit`` run.
+
+What it adds to KerasTuner 1.4.8:
+
+- A trial trains through ``training.fit(..., checkpoint_dir=...)`` with a checkpoint
+  directory keyed on the trial's hyper-parameter values (not on its trial id, which
+  a re-run may change), so a killed trial resumes from its last finished epoch.
+- ``val_error`` (1 - val_accuracy) and the ``SparsityCallback`` statistics are the
+  trial's metrics; the per-epoch history is kept in the trial's ``history.json``.
+- A diverging trial (NaN or inf loss, stopped by ``TerminateOnNaN``) raises
+  ``FailedTrialError``: it is recorded as FAILED with its reason and the search
+  goes on (up to ``max_consecutive_failed_trials`` in a row).
+- The oracle's and tuner's state files are written atomically, so a SIGKILL never
+  leaves a half-written ``oracle.json`` / ``trial.json`` behind.
+- The test split never reaches a trial: trials see splits whose test part is the
+  validation part (``search_view``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from rectifier_zoo import atomic, training
+from rectifier_zoo.errors import TuningError
+from rectifier_zoo.tuning.hypermodel import effective_values
+
+OBJECTIVE = kt.Objective("val_error", direction="min")
+
+
+class ValErrorCallback(keras.callbacks.Callback):
+    """Adds ``val_error`` = 1 - ``val_accuracy`` to the epoch logs (the search objective)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and "val_accuracy" in logs:
+            logs["val_error"] = 1.0 - float(logs["val_accuracy"])
+
+
+class DivergenceMonitor(keras.callbacks.TerminateOnNaN):
+    """``TerminateOnNaN`` that remembers the epoch where the loss stopped being finite."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+        self.diverged_at = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)) and self.diverged_at is None:
+            self.diverged_at = self.epoch + 1
+        super().on_batch_end(batch, logs)
+
+
+def search_view(splits):
+    """``splits`` with the test part replaced by the validation part: trials never see test."""
+    return dataclasses.replace(splits, test=splits.valid)
+
+
+def values_key(values) -> str:
+    """A short stable key of a trial's hyper-parameter values (its checkpoint's name)."""
+    text = json.dumps({k: values[k] for k in sorted(values)}, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+class _AtomicOracle:
+    """Writes the oracle's and trials' state files atomically (KerasTuner does not)."""
+
+    def save(self):
+        atomic.write_text(self._get_oracle_fname(), json.dumps(self.get_state()))
+
+    def _save_trial(self, trial):
+        path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
+        atomic.write_text(path, json.dumps(trial.get_state()))
+
+
+class RandomSearchOracle(_AtomicOracle, kt.oracles.RandomSearchOracle):
+    pass
+
+
+class BayesianOptimizationOracle(_AtomicOracle, kt.oracles.BayesianOptimizationOracle):
+    pass
+
+
+class HyperbandOracle(_AtomicOracle, kt.oracles.HyperbandOracle):
+    pass
+
+
+class GridSearchOracle(_AtomicOracle, kt.oracles.GridSearchOracle):
+    pass
+
+
+def make_oracle(tuner, max_trials, epochs, seed, max_consecutive_failed_trials=3):
+    """The oracle of ``tuner`` (``random``, ``bayesian``, ``hyperband`` or ``grid``)."""
+    common = {"objective": OBJECTIVE, "seed": seed, "max_consecutive_failed_trials": max_consecutive_failed_trials}
+    if tuner == "hyperband":  # Hyperband sizes its own brackets from max_epochs
+        return HyperbandOracle(max_epochs=max(2, epochs), factor=3, **common)
+    cls = {"random": RandomSearchOracle, "bayesian": BayesianOptimizationOracle, "grid": GridSearchOracle}[tuner]
+    try:
+        return cls(max_trials=max_trials, **common)
+    except ImportError as err:  # KerasTuner's Bayesian oracle needs scikit-learn
+        raise TuningError(
+            f"the {tuner} tuner needs scikit-learn ({err.__class__.__name__}); "
+            "`pip install scikit-learn` or pick --tuner random / hyperband / grid"
+        ) from None
+
+
+class ZooTuner(kt.Tuner):
+    """Runs each trial as a checkpointed, resumable ``training.fit`` of a zoo entry.
+
+    ``search(splits, epochs=, seed=, verbose=, recipe_overrides=)`` takes the data
+    itself (``Splits``); the test split is withheld from every trial.
+
+    Args:
+        oracle: a KerasTuner oracle (see ``make_oracle``).
+        hypermodel: a ``ZooHyperModel``.
+        keep_checkpoints: keep a finished trial's per-epoch checkpoint (Hyperband
+            needs them: a trial continues its parent's training).
+        progress: print one line per finished trial.
+        **kwargs: ``directory``, ``project_name``, ``overwrite`` as in KerasTuner.
+    """
+
+    def __init__(self, oracle, hypermodel, keep_checkpoints=False, progress=True, **kwargs):
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.keep_checkpoints = keep_checkpoints
+        self.progress = progress
+
+    # ------------------------------------------------------------------ state
+    def save(self):
+        if not self._is_worker():
+            self.oracle.save()
+        atomic.write_text(self._get_tuner_fname(), json.dumps(self.get_state()))
+
+    def on_search_begin(self):
+        # Record the tuner file at once: a run killed in its first trial must reload
+        # the oracle (which knows the interrupted trial) rather than start afresh.
+        self.save()
+
+    def checkpoint_dir(self, values) -> pathlib.Path:
+        return pathlib.Path(self.project_dir) / "checkpoints" / values_key(values)
+
+    def _inherit_checkpoint(self, parent_id, target):
+        """Hyperband: start from the parent trial's checkpoint (copied, atomically)."""
+        if target.exists():
+            return
+        source = self.checkpoint_dir(self.oracle.get_trial(parent_id).hyperparameters.values)
+        if not source.exists():
+            return
+        try:
+            with atomic.atomic_dir(target) as tmp:
+                shutil.copytree(source, tmp, dirs_exist_ok=True)
+        except FileExistsError:
+            pass  # another worker copied it first
+
+    # ------------------------------------------------------------------ trials
+    def _try_run_and_update_trial(self, trial, *args, **kwargs):
+        # KerasTuner prints every failed trial's traceback when its DEBUG flag is on;
+        # the trial keeps it in its message and our progress line gives the reason.
+        from keras_tuner.src import config
+
+        debug, config.DEBUG = config.DEBUG, False
+        try:
+            super()._try_run_and_update_trial(trial, *args, **kwargs)
+        finally:
+            config.DEBUG = debug
+
+    def run_trial(self, trial, splits, epochs=1, seed=0, verbose=0, recipe_overrides=None, sparsity_sample=1000):
+        hp = trial.hyperparameters
+        epochs = int(hp.values.get("tuner/epochs", epochs))  # Hyperband's budget for this trial
+        model = self.hypermodel.build(hp)
+        ckpt = self.checkpoint_dir(hp.values)
+        if hp.values.get("tuner/trial_id"):
+            self._inherit_checkpoint(hp.values["tuner/trial_id"], ckpt)
+        recipe = self.hypermodel.recipe(hp, epochs, **(recipe_overrides or {}))
+        monitor = DivergenceMonitor()
+        result = training.fit(
+            model,
+            search_view(splits),
+            recipe,
+            seed=seed,
+            verbose=verbose,
+            callbacks=[ValErrorCallback(), monitor],
+            checkpoint_dir=ckpt,
+            sparsity_sample=sparsity_sample,
+        )
+        losses = result.history.get("loss", [])
+        if monitor.diverged_at is not None or not np.all(np.isfinite(losses)):
+            epoch = monitor.diverged_at or next(i + 1 for i, v in enumerate(losses) if not np.isfinite(v))
+            values = effective_values(self.hypermodel, hp)
+            raise kt.errors.FailedTrialError(
+                f"diverged: the loss became NaN or inf in epoch {epoch} with {format_values(values)}; "
+                "lower the learning-rate range"
+            )
+        self._save_trial_outputs(trial, model, result)
+        return trial_metrics(result, model)
+
+    def _save_trial_outputs(self, trial, model, result):
+        trial_dir = pathlib.Path(self.get_trial_dir(trial.trial_id))
+        atomic.write_json(trial_dir / "history.json", result.history)
+        with atomic.atomic_path(self._get_checkpoint_fname(trial.trial_id), suffix=".weights.h5") as tmp:
+            model.save_weights(tmp)
+        atomic.write_json(self._get_build_config_fname(trial.trial_id), model.get_build_config())
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)  # the oracle records it (and saves) first
+        if not self.keep_checkpoints:
+            shutil.rmtree(self.checkpoint_dir(trial.hyperparameters.values), ignore_errors=True)
+        if self.progress:
+            print(progress_line(self.hypermodel, self.oracle.get_trial(trial.trial_id), self.oracle.max_trials), flush=True)
+
+
+def trial_metrics(result, model) -> dict:
+    """A finished trial's metrics: the best epoch's logs plus the returned model's sparsity.
+
+    ``val_error`` is the best epoch's (early stopping restores that epoch's weights);
+    ``final_hidden_<i>_zeros`` are measured on the validation split with the weights the
+    trial ends with (the test split is never touched).
+    """
+    history = result.history
+    errors = history.get("val_error") or [1.0 - a for a in history.get("val_accuracy", [])]
+    best = int(np.argmin(errors)) if errors else 0
+    metrics = {key: float(values[best]) for key, values in history.items() if len(values) > best}
+    metrics["val_error"] = float(errors[best]) if errors else result.valid_error
+    for layer, stats in result.sparsity.items():
+        metrics[f"final_{layer}_zeros"] = float(stats["zeros"])
+    metrics["final_sparsity"] = float(np.mean([s["zeros"] for s in result.sparsity.values()]))
+    metrics["epochs"] = float(result.epochs)
+    return metrics
+
+
+def format_values(values) -> str:
+    names = {"learning_rate": "lr", "l1": "l1", "pretrain_learning_rate": "pretrain_lr"}
+    return " ".join(f"{names[k]}={v:.3g}" for k, v in values.items())
+
+
+def layer_zeros(trial) -> list:
+    """The final per-layer zero fractions recorded in a trial's metrics, in layer order."""
+    found = []
+    i = 1
+    while trial.metrics.exists(f"final_hidden_{i}_zeros"):
+        found.append(float(trial.metrics.get_last_value(f"final_hidden_{i}_zeros")))
+        i += 1
+    return found
+
+
+def failure_reason(trial) -> str:
+    """The last line of a failed trial's message (KerasTuner stores the whole traceback)."""
+    lines = [line for line in (trial.message or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return "unknown reason"
+    last = lines[-1]
+    return last.split(": ", 1)[1] if last.startswith(("keras_tuner", "FailedTrialError")) and ": " in last else last
+
+
+def progress_line(hypermodel, trial, max_trials=None) -> str:
+    """``trial 3/10: lr=0.01 l1=0.001 -> val error 4.2%, zeros 81/64/55%`` (or its failure)."""
+    number = f"{int(trial.trial_id) + 1}/{max_trials}" if max_trials else str(int(trial.trial_id) + 1)
+    values = format_values(effective_values(hypermodel, trial.hyperparameters))
+    if trial.status != "COMPLETED":
+        return f"trial {number}: {values} -> {trial.status.lower()}: {failure_reason(trial)}"
+    zeros = "/".join(f"{z:.0%}".rstrip("%") for z in layer_zeros(trial))
+    error = trial.metrics.get_last_value("val_error")
+    return f"trial {number}: {values} -> val error {error:.1%}, zeros {zeros}%"

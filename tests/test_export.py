@@ -1,0 +1,303 @@
+"""rz.export / `rectifier-zoo export`: TF Serving layout, signature, cards, manifest, crash safety."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+import rectifier_zoo as rz
+from rectifier_zoo import integrity, model_card, serving
+from rectifier_zoo.cli import main
+from rectifier_zoo.datasets.splits import Splits
+from rectifier_zoo.errors import ArtifactError, ConfigError
+from rectifier_zoo.recipes import Recipe
+from rectifier_zoo.training import fit
+
+NAME = "mnist_rect_l1"
+WIDTH = 784
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+# A child process that builds the tiny model and exports it; it says "ready" once
+# TensorFlow is imported, so kill delays count from the start of the export itself.
+EXPORT_SCRIPT = """
+import sys, rectifier_zoo as rz, tensorflow
+print("ready", flush=True)
+model = rz.build_model("mnist_rect_l1", hidden=(16, 16), seed=1)
+print(rz.export(model, sys.argv[1], verbose=0), flush=True)
+"""
+
+
+def blobs(n, seed):
+    """Three Gaussian blobs in 784 dims: learnable in one epoch, so metrics are real."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    centers = rng.normal(0, 1, (10, WIDTH)).astype("float32")
+    x = (centers[y] + rng.normal(0, 0.5, (n, WIDTH))).astype("float32")
+    return x, y.astype("int64")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    splits = Splits("blobs", blobs(300, 0), blobs(100, 1), blobs(100, 2), 10, (WIDTH,), "generated")
+    model = rz.build_model(NAME, hidden=(16, 16), seed=0)
+    result = fit(model, splits, Recipe(epochs=1, batch_size=20), verbose=0)
+    return model, result
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    model, result = trained
+    export_dir = tmp_path_factory.mktemp("exports")
+    folder = rz.export(model, export_dir, result=result, verbose=0)
+    return export_dir, folder
+
+
+@pytest.fixture(autouse=True)
+def zoo_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+
+
+def x_batch(n=5, seed=3):
+    return np.random.default_rng(seed).random((n, WIDTH)).astype("float32")
+
+
+def snapshot(root):
+    """Every file under root with its sha256: compare before/after to prove nothing changed."""
+    return {str(p.relative_to(root)): integrity.sha256_file(p) for p in pathlib.Path(root).rglob("*") if p.is_file()}
+
+
+def assert_only_whole_versions(export_dir):
+    """Each all-digit folder is a whole version whose card hashes verify."""
+    for model_dir in pathlib.Path(export_dir).iterdir():
+        if not model_dir.is_dir():
+            continue
+        for version in model_dir.iterdir():
+            if version.name.isdigit():
+                assert (version / "saved_model.pb").is_file() and (version / "variables").is_dir()
+                integrity.check_tree(version, model_card.read(version)["files"])
+
+
+def test_version_folder_holds_saved_model_keras_and_card(exported, trained):
+    export_dir, folder = exported
+    result = trained[1]
+    assert folder == export_dir / NAME / "1"
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    expected = {"saved_model.pb", f"{NAME}.keras", "model_card.json", "README.md"}
+    assert expected <= names and any(n.startswith("variables/") for n in names)
+    card = model_card.read(folder)
+    assert (card["name"], card["version"], card["dataset"]) == (NAME, 1, "blobs")
+    assert card["metrics"]["test_error"] == pytest.approx(result.test_error)
+    assert set(card["metrics"]["sparsity"]) == {"hidden_1", "hidden_2"}
+    paper = rz.get_spec(NAME).paper
+    assert [f["test_error"] for f in card["paper"]] == [f.test_error for f in paper]
+    assert card["hyperparameters"]["batch_size"] == 20
+    assert card["versions"]["keras"] and card["versions"]["tensorflow"]
+    assert card["created"][:4].isdigit()
+    assert card["architecture"] == {"input_dim": 784, "hidden": [16, 16], "num_classes": 10, "parameters": 13002}
+    # every file but the card itself is hashed, and the hashes verify
+    assert set(card["files"]) == names - {"model_card.json"}
+    integrity.check_tree(folder, card["files"])
+    readme = (folder / "README.md").read_text()
+    assert f"Test error {result.test_error:.2%}" in readme and "1.56%" in readme and "93.94%" in readme
+
+
+def test_manifest_lists_versions_files_and_metrics(exported, trained):
+    export_dir, folder = exported
+    manifest = json.loads((export_dir / "manifest.json").read_text())
+    entry = manifest["models"][NAME]
+    assert entry["latest"] == max(map(int, entry["versions"]))
+    v1 = entry["versions"]["1"]
+    assert v1["test_error"] == pytest.approx(trained[1].test_error)
+    assert set(v1["zeros"]) == {"hidden_1", "hidden_2"}
+    assert v1["files"]["model_card.json"] == integrity.sha256_file(folder / "model_card.json")
+    assert v1["files"][f"{NAME}.keras"] == integrity.sha256_file(folder / f"{NAME}.keras")
+
+
+def test_saved_model_cli_show_lists_named_signature(exported):
+    _, folder = exported
+    out = subprocess.run(
+        ["saved_model_cli", "show", "--dir", str(folder), "--all"], capture_output=True, text=True, env=ENV, check=True
+    ).stdout
+    sig = out[out.index("signature_def['serving_default']") :]
+    assert "inputs['features']" in sig and "shape: (-1, 784)" in sig and "DT_FLOAT" in sig
+    assert "outputs['probabilities']" in sig and "shape: (-1, 10)" in sig
+    assert "outputs['class']" in sig and "DT_INT64" in sig
+
+
+def test_saved_model_cli_run_matches_keras(exported, trained, tmp_path):
+    _, folder = exported
+    x = x_batch()
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run(
+        ["saved_model_cli", "run", "--dir", str(folder), "--tag_set", "serve", "--signature_def", "serving_default",
+         "--inputs", f"features={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out")],
+        capture_output=True, text=True, env=ENV, check=True,
+    )  # fmt: skip
+    probs = np.load(tmp_path / "out" / "probabilities.npy")
+    classes = np.load(tmp_path / "out" / "class.npy")
+    expected = trained[0].predict(x, verbose=0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)
+    assert classes.dtype == np.int64 and list(classes) == list(expected.argmax(axis=1))
+
+
+def test_saved_model_loads_without_rectifier_zoo(exported, trained, tmp_path):
+    _, folder = exported
+    x = x_batch()
+    np.save(tmp_path / "x.npy", x)
+    script = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        f"m = tf.saved_model.load({str(folder)!r})\n"
+        "out = m.signatures['serving_default'](features=tf.constant(np.load('x.npy')))\n"
+        "np.save('p.npy', out['probabilities'].numpy())\n"
+        "assert not any(k.startswith('rectifier_zoo') for k in sys.modules), 'zoo was imported'\n"
+    )
+    env = {k: v for k, v in ENV.items() if k != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-I", "-c", script], cwd=tmp_path, env=env, check=True, capture_output=True)
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), trained[0].predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_tfsm_layer_serves_the_signature(exported, trained):
+    import keras
+
+    _, folder = exported
+    layer = keras.layers.TFSMLayer(str(folder), call_endpoint="serving_default")
+    x = x_batch()
+    out = layer(x)
+    np.testing.assert_allclose(np.asarray(out["probabilities"]), trained[0].predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert np.asarray(out["class"]).dtype == np.int64
+
+
+def test_versions_count_up_and_explicit_versions_are_not_overwritten(trained, tmp_path):
+    model = trained[0]
+    assert rz.export(model, tmp_path, verbose=0).name == "1"
+    assert rz.export(model, tmp_path, version=7, verbose=0).name == "7"
+    assert rz.export(model, tmp_path, verbose=0).name == "8"
+    before = snapshot(tmp_path / NAME)
+    with pytest.raises(ArtifactError, match="7 already exists"):
+        rz.export(model, tmp_path, version=7, verbose=0)
+    assert snapshot(tmp_path / NAME) == before
+    assert not [p for p in (tmp_path / NAME).iterdir() if p.name.startswith(".")]  # staging removed
+    assert serving.versions(tmp_path / NAME) == [1, 7, 8]
+    assert sorted(json.loads((tmp_path / "manifest.json").read_text())["models"][NAME]["versions"]) == ["1", "7", "8"]
+
+
+def test_name_override_and_unsafe_names_are_refused(trained, tmp_path):
+    model = trained[0]
+    folder = rz.export(model, tmp_path / "ex", name="my_model", verbose=0)
+    assert folder == tmp_path / "ex" / "my_model" / "1"
+    assert model.name == NAME  # the caller's model keeps its name
+    assert rz.load(folder, verbose=False).name == "my_model"
+    before = snapshot(tmp_path)
+    for bad in ("../evil", "/abs", "", "a/b", "..", ".hidden"):
+        with pytest.raises(ConfigError, match="not a safe folder name"):
+            rz.export(model, tmp_path / "ex", name=bad, verbose=0)
+    assert snapshot(tmp_path) == before
+    with pytest.raises(ConfigError, match="version must"):
+        rz.export(model, tmp_path / "ex", version=0, verbose=0)
+
+
+def test_cli_export_reads_result_beside_model_and_writes_serving_config(trained, tmp_path, capsys):
+    from rectifier_zoo.trainer import save_run
+
+    model, result = trained
+    keras_path = save_run(model, result, tmp_path / "runs")
+    export_dir = tmp_path / "exports"
+    assert main(["export", NAME, "--model", str(keras_path), "--export-dir", str(export_dir)]) == 0
+    card = model_card.read(export_dir / NAME / "1")
+    assert card["metrics"]["test_error"] == pytest.approx(result.test_error)
+    assert main(["export", "--serving-config", "--export-dir", str(export_dir), "--base-path", "/models"]) == 0
+    assert (export_dir / "models.config").read_text() == (
+        "model_config_list {\n"
+        "  config {\n"
+        f'    name: "{NAME}"\n'
+        f'    base_path: "/models/{NAME}"\n'
+        '    model_platform: "tensorflow"\n'
+        "  }\n"
+        "}\n"
+    )
+    out = capsys.readouterr().out
+    assert f"exported {NAME} version 1" in out and "models.config (1 model)" in out
+
+
+def test_cli_export_errors_are_one_line(tmp_path, capsys):
+    assert main(["export", NAME, "--model", str(tmp_path / "nope.keras"), "--export-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no such file or folder" in err and "nope.keras" in err
+    assert main(["export", "../up", "--export-dir", str(tmp_path)]) == 2
+    assert "not a safe folder name" in capsys.readouterr().err
+    assert main(["export", "--export-dir", str(tmp_path)]) == 2
+    assert "--serving-config" in capsys.readouterr().err
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def _spawn(export_dir, tmp_path, pause=None):
+    script = tmp_path / "export_child.py"
+    script.write_text(EXPORT_SCRIPT)
+    env = {**ENV, "RECTIFIER_ZOO_HOME": str(tmp_path / "home")}
+    if pause is not None:
+        env[integrity.PAUSE_ENV] = str(pause)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(export_dir)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for(stream, marker, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if marker in line:
+            return
+        if not line:
+            break
+    raise AssertionError(f"child never printed {marker!r}")
+
+
+def test_concurrent_exports_get_distinct_versions(tmp_path):
+    # Each child pauses after writing, so both pick version 1 and collide at the rename.
+    children = [_spawn(tmp_path / "ex", tmp_path, pause=3) for _ in range(2)]
+    outputs = [child.communicate(timeout=300) for child in children]
+    assert [c.returncode for c in children] == [0, 0], [o[1][-500:] for o in outputs]
+    folders = sorted(o[0].strip().splitlines()[-1] for o in outputs)
+    assert [pathlib.Path(f).name for f in folders] == ["1", "2"]
+    assert_only_whole_versions(tmp_path / "ex")
+    for version in (1, 2):  # the re-numbered card carries its final number
+        assert model_card.read(tmp_path / "ex" / NAME / str(version))["version"] == version
+    manifest = json.loads((tmp_path / "ex" / "manifest.json").read_text())
+    assert sorted(manifest["models"][NAME]["versions"]) == ["1", "2"]
+
+
+def test_sigkill_mid_export_leaves_only_whole_versions(trained, tmp_path):
+    export_dir = tmp_path / "ex"
+    rz.export(trained[0], export_dir, verbose=0)  # an existing version that must survive
+    before = snapshot(export_dir / NAME / "1")
+    # worst moment: everything written, not yet renamed; plus a kill while writing
+    at_rename = _spawn(export_dir, tmp_path, pause=60)
+    timed = [_spawn(export_dir, tmp_path)]
+    _wait_for(at_rename.stderr, "paused before rename")
+    at_rename.send_signal(signal.SIGKILL)
+    for delay, child in zip((0.5,), timed):
+        _wait_for(child.stdout, "ready")
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+    for child in (at_rename, *timed):
+        child.wait(timeout=60)
+    assert_only_whole_versions(export_dir)
+    assert snapshot(export_dir / NAME / "1") == before
+    assert any(p.name.startswith(integrity.STAGING_PREFIX) for p in (export_dir / NAME).iterdir())
+    manifest = json.loads((export_dir / "manifest.json").read_text())
+    assert set(manifest["models"][NAME]["versions"]) == {str(v) for v in serving.versions(export_dir / NAME)}
+    # a rerun succeeds, and clears the dead writers' staging folders
+    folder = rz.export(trained[0], export_dir, verbose=0)
+    assert folder.name == str(max(serving.versions(export_dir / NAME)))
+    assert not any(p.name.startswith(".") for p in (export_dir / NAME).iterdir())
+    assert_only_whole_versions(export_dir)

@@ -1,0 +1,341 @@
+"""rz.load: paths, the local cache, the repo's exports, remote stores, integrity and crash safety."""
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+import rectifier_zoo as rz
+from rectifier_zoo import hub, integrity, model_card, paths, serving
+from rectifier_zoo.errors import ArtifactError, ConfigError, UnknownModelError
+
+NAME = "mnist_rect_l1"
+WIDTH = 784
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+RESULT = {"dataset": "mnist", "test_error": 0.0125, "valid_error": 0.011, "hyperparameters": {"learning_rate": 0.01}}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """An export dir with versions 1 and 2 of a tiny model (2 differs: it is the one loaded by default)."""
+    export_dir = tmp_path_factory.mktemp("store")
+    models = {}
+    for version, seed in ((1, 1), (2, 2)):
+        model = rz.build_model(NAME, hidden=(16, 16), seed=seed)
+        rz.export(model, export_dir, result=RESULT, verbose=0)
+        models[version] = model
+    return export_dir, models
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(hub.URL_ENV, raising=False)
+    monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "repo_exports")  # never the real repo's
+    return tmp_path / "home"
+
+
+def x_batch(n=6, seed=0):
+    return np.random.default_rng(seed).random((n, WIDTH)).astype("float32")
+
+
+def same_predictions(model, reference):
+    x = x_batch()
+    np.testing.assert_allclose(model.predict(x, verbose=0), reference.predict(x, verbose=0), rtol=1e-6, atol=1e-7)
+
+
+def snapshot(root):
+    return {str(p.relative_to(root)): integrity.sha256_file(p) for p in pathlib.Path(root).rglob("*") if p.is_file()}
+
+
+def cache_is_whole_or_empty(home):
+    model_dir = home / "models" / NAME
+    digits = [p for p in model_dir.iterdir() if p.name.isdigit()] if model_dir.exists() else []
+    for folder in digits:
+        assert serving.is_whole(folder)
+        integrity.check_tree(folder, model_card.read(folder)["files"])
+    return [int(p.name) for p in digits]
+
+
+# ---------------------------------------------------------------- local paths
+
+
+def test_load_paths_keras_file_version_folder_model_folder(store, capsys):
+    export_dir, models = store
+    model_dir = export_dir / NAME
+    same_predictions(rz.load(model_dir), models[2])  # a model folder: newest version
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == [f"loaded {NAME} version 2 from {model_dir / '2'} (test error 1.25%)"]
+    same_predictions(rz.load(model_dir, version=1, verbose=False), models[1])
+    same_predictions(rz.load(str(model_dir / "1"), verbose=False), models[1])
+    model = rz.load(model_dir / "1" / f"{NAME}.keras", verbose=False)
+    same_predictions(model, models[1])
+    assert model.name == NAME and model.compiled
+
+
+def test_loaded_model_predicts_evaluates_and_fine_tunes(store):
+    model = rz.load(store[0] / NAME, verbose=False)
+    x, y = x_batch(40), np.arange(40) % 10
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, epochs=1, batch_size=10, verbose=0)
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_bare_keras_file_uses_the_training_result_beside_it(store, tmp_path, capsys):
+    src = store[0] / NAME / "1" / f"{NAME}.keras"
+    shutil.copy(src, tmp_path / "run.keras")
+    (tmp_path / "run.json").write_text(json.dumps({"test_error": 0.5}))
+    rz.load(tmp_path / "run.keras")
+    assert capsys.readouterr().out.strip() == f"loaded {NAME} from {tmp_path / 'run.keras'} (test error 50.00%)"
+
+
+# ---------------------------------------------------------------- zoo names
+
+
+def test_name_resolves_cache_before_repo_exports(store, home, capsys):
+    export_dir, models = store
+    shutil.copytree(export_dir / NAME, hub.EXPORTS_DIR / NAME)
+    same_predictions(rz.load(NAME), models[2])
+    assert str(hub.EXPORTS_DIR / NAME / "2") in capsys.readouterr().out
+    (home / "models").mkdir(parents=True)
+    shutil.copytree(export_dir / NAME / "1", home / "models" / NAME / "1")
+    same_predictions(rz.load(NAME), models[1])  # the cache wins, even with an older version
+    assert str(home / "models" / NAME / "1") in capsys.readouterr().out
+    same_predictions(rz.load(NAME, version=2, verbose=False), models[2])  # found further down the list
+
+
+def test_exported_name_outside_the_zoo_loads_from_cache(store, home):
+    folder = rz.export(store[1][1], home / "models", name="my_model", verbose=0)
+    assert rz.load("my_model", verbose=False).name == "my_model"
+    assert folder.parent == paths.models_home() / "my_model"
+
+
+def test_unknown_name_suggests_the_closest(store):
+    for typo in ("mnist_rect_l2", "mnist rect_l1"):
+        with pytest.raises(UnknownModelError, match="did you mean 'mnist_rect_l1'"):
+            rz.load(typo)
+
+
+def test_missing_model_says_how_to_get_it(home):
+    with pytest.raises(ArtifactError) as info:
+        rz.load("mnist_tanh")
+    message = str(info.value)
+    assert "rectifier-zoo train mnist_tanh" in message
+    assert f"rectifier-zoo export mnist_tanh --model runs/mnist_tanh.keras --export-dir {home / 'models'}" in message
+    assert "train_if_missing=True" in message and "RECTIFIER_ZOO_URL is not set" in message
+    assert "\n" not in message
+
+
+def test_missing_version_lists_the_available_ones(store):
+    with pytest.raises(ArtifactError, match="has no version 9; it has 1, 2"):
+        rz.load(store[0] / NAME, version=9)
+    with pytest.raises(ConfigError, match="version must"):
+        rz.load(NAME, version=-1)
+
+
+def test_train_if_missing_trains_and_caches(home, monkeypatch, capsys):
+    from rectifier_zoo import trainer, zoo
+    from rectifier_zoo.datasets.splits import Splits
+
+    rng = np.random.default_rng(0)
+    data = [(rng.random((60, WIDTH)).astype("float32"), rng.integers(0, 10, 60)) for _ in range(3)]
+    splits = Splits("mnist", *data, 10, (28, 28), "generated")
+    real_train, real_build = trainer.train, zoo.build_model
+    calls = []
+
+    def tiny_train(name, **kwargs):  # the entry's recipe, on tiny data, one epoch
+        calls.append(name)
+        return real_train(name, splits=splits, epochs=1, **kwargs)
+
+    monkeypatch.setattr(zoo, "build_model", lambda name, **kw: real_build(name, **{**kw, "hidden": (8,)}))
+    monkeypatch.setattr(trainer, "train", tiny_train)
+    model = rz.load(NAME, train_if_missing=True)
+    assert calls == [NAME] and model.name == NAME
+    assert serving.versions(home / "models" / NAME) == [1]
+    card = model_card.read(home / "models" / NAME / "1")
+    assert card["dataset"] == "mnist" and card["metrics"]["test_error"] is not None
+    assert f"loaded {NAME} version 1" in capsys.readouterr().out
+    rz.load(NAME, verbose=False)  # now cached: no second training
+    assert calls == [NAME]
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_paths_that_are_not_models(tmp_path):
+    with pytest.raises(ArtifactError, match="no such file or folder"):
+        rz.load(tmp_path / "nothing.keras")
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(ArtifactError, match="is not a model"):
+        rz.load(tmp_path / "notes.txt")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ArtifactError, match="is not a model"):
+        rz.load(tmp_path / "empty")
+    (tmp_path / "fake.keras").write_bytes(b"not a zip")
+    with pytest.raises(ArtifactError, match="could not be loaded as a Keras model"):
+        rz.load(tmp_path / "fake.keras")
+    with pytest.raises(ArtifactError, match="no such file or folder"):
+        rz.load("../../etc/" + NAME)
+
+
+@pytest.mark.parametrize("damage", ["tamper", "truncate"])
+def test_damaged_artifact_is_refused_naming_the_file(store, tmp_path, damage):
+    folder = tmp_path / "copy"
+    shutil.copytree(store[0] / NAME / "1", folder)
+    keras_path = folder / f"{NAME}.keras"
+    data = keras_path.read_bytes()
+    keras_path.write_bytes(data[:-100] + bytes(100) if damage == "tamper" else data[: len(data) // 2])
+    before = snapshot(folder)
+    for target in (folder, keras_path):
+        with pytest.raises(ArtifactError, match=f"sha256 mismatch for {keras_path}"):
+            rz.load(target)
+    assert snapshot(folder) == before  # the user's files are reported, not deleted
+
+
+def test_wrong_input_width_or_dtype_at_predict_names_the_expected_shape(store):
+    model = rz.load(store[0] / NAME, verbose=False)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 784\), found shape=\(2, 100\)"):
+        model.predict(np.zeros((2, 100), "float32"), verbose=0)
+    with pytest.raises(ValueError, match="dtype"):
+        model.predict(np.full((2, WIDTH), "a"), verbose=0)
+
+
+def test_sparse_inference_flag(store, monkeypatch):
+    fast = rz.load(store[0] / NAME, sparse_inference=True, verbose=False)
+    from rectifier_zoo.sparse_inference import sparsify
+
+    assert type(fast) is type(sparsify(store[1][2]))
+    monkeypatch.setitem(sys.modules, "rectifier_zoo.sparse_inference", None)  # as if not written yet
+    with pytest.raises(ConfigError, match="sparse inference is not available yet"):
+        rz.load(store[0] / NAME, sparse_inference=True)
+
+
+# ---------------------------------------------------------------- remote stores
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_store(store):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(store[0])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/manifest.json", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url, server
+    server.kill()
+    server.wait()
+
+
+def test_remote_http_downloads_verifies_and_caches(store, http_store, home, monkeypatch, capsys):
+    url, server = http_store
+    monkeypatch.setenv(hub.URL_ENV, url)
+    same_predictions(rz.load(NAME), store[1][2])
+    assert capsys.readouterr().out.strip() == f"loaded {NAME} version 2 from {url}/{NAME}/2 (test error 1.25%)"
+    assert cache_is_whole_or_empty(home) == [2]
+    assert snapshot(home / "models" / NAME / "2") == snapshot(store[0] / NAME / "2")  # every file came
+    server.kill()
+    server.wait()
+    same_predictions(rz.load(NAME, verbose=False), store[1][2])  # from the cache, server gone
+    with pytest.raises(ArtifactError, match=f"could not fetch {url}/manifest.json"):
+        rz.load(NAME, version=1)  # not cached, and the store is unreachable
+
+
+def test_remote_file_url(store, home, monkeypatch):
+    monkeypatch.setenv(hub.URL_ENV, store[0].as_uri())
+    same_predictions(rz.load(NAME, version=1, verbose=False), store[1][1])
+    assert cache_is_whole_or_empty(home) == [1]
+    files = model_card.read(home / "models" / NAME / "1")["files"]
+    assert set(files) <= set(snapshot(home / "models" / NAME / "1"))
+
+
+def test_remote_tampered_file_is_named_deleted_and_not_cached(store, home, tmp_path, monkeypatch):
+    remote = tmp_path / "remote"
+    shutil.copytree(store[0], remote)
+    keras_path = remote / NAME / "2" / f"{NAME}.keras"
+    keras_path.write_bytes(keras_path.read_bytes()[:-10] + bytes(10))
+    monkeypatch.setenv(hub.URL_ENV, remote.as_uri())
+    with pytest.raises(ArtifactError, match=f"sha256 mismatch for {remote.as_uri()}/{NAME}/2/{NAME}.keras"):
+        rz.load(NAME)
+    model_dir = home / "models" / NAME
+    assert not list(model_dir.rglob("*.keras*")) and cache_is_whole_or_empty(home) == []
+    assert not [p for p in model_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_remote_manifest_with_unsafe_paths_is_refused(store, home, tmp_path, monkeypatch):
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    manifest = {"models": {NAME: {"versions": {"1": {"files": {"../../escape.txt": "0" * 64}}}}}}
+    (remote / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv(hub.URL_ENV, remote.as_uri())
+    with pytest.raises(ArtifactError, match="unsafe file path '../../escape.txt'"):
+        rz.load(NAME)
+    assert not (home / "escape.txt").exists() and not (home / "models" / "escape.txt").exists()
+    monkeypatch.setenv(hub.URL_ENV, "ftp://example.com/zoo")
+    with pytest.raises(ConfigError, match="http, https or file URL"):
+        rz.load(NAME)
+
+
+LOAD_SCRIPT = """
+import sys, rectifier_zoo as rz, keras
+print("ready", flush=True)
+rz.load("mnist_rect_l1", verbose=False)
+print("done", flush=True)
+"""
+
+
+def test_sigkill_mid_download_leaves_only_whole_versions(store, home, tmp_path, monkeypatch):
+    script = tmp_path / "load_child.py"
+    script.write_text(LOAD_SCRIPT)
+    env = {**ENV, "RECTIFIER_ZOO_HOME": str(home), hub.URL_ENV: store[0].as_uri()}
+
+    def spawn(pause=None):
+        extra = {integrity.PAUSE_ENV: str(pause)} if pause else {}
+        return subprocess.Popen(
+            [sys.executable, str(script)],
+            env={**env, **extra}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    child = spawn(pause=60)  # killed at the worst moment: all files in, not renamed
+    for line in child.stderr:
+        if "paused before rename" in line:
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    assert cache_is_whole_or_empty(home) == []
+    assert any(p.name.startswith(integrity.STAGING_PREFIX) for p in (home / "models" / NAME).iterdir())
+    child = spawn()  # killed early in the download
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    assert cache_is_whole_or_empty(home) in ([], [2])
+    # a rerun succeeds and clears the dead downloads' staging folders
+    monkeypatch.setenv(hub.URL_ENV, store[0].as_uri())
+    same_predictions(rz.load(NAME, verbose=False), store[1][2])
+    assert cache_is_whole_or_empty(home) == [2]
+    assert not [p for p in (home / "models" / NAME).iterdir() if p.name.startswith(".")]

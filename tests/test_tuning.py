@@ -1,0 +1,451 @@
+"""Tuning: small real KerasTuner searches of zoo entries, end to end.
+
+Tiny data (3 Gaussian blobs in 20 dimensions, 300 training examples), tiny widths
+(hidden=(16, 16)) and 1-3 epochs keep every search to seconds; the kill -9,
+chief + workers and JAX tests run searches in subprocesses bounded by timeouts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import types
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras_tuner as kt  # noqa: E402
+
+from rectifier_zoo import tuning, zoo  # noqa: E402
+from rectifier_zoo.datasets.splits import Splits  # noqa: E402
+from rectifier_zoo.errors import ConfigError, TuningError  # noqa: E402
+from rectifier_zoo.tuning import project, searching  # noqa: E402
+from rectifier_zoo.tuning.tuner import values_key  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # KerasTuner 1.4.8 calls threading.currentThread()
+TINY = {"hidden": (16, 16), "epochs": 2, "batch_size": 10, "progress": True}
+
+BLOBS_SRC = """
+import numpy as np
+from rectifier_zoo.datasets.splits import Splits
+
+def blobs(n, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    centres = np.random.default_rng(0).normal(0.0, 1.0, (3, 20))
+    return (centres[y] + rng.normal(0.0, 1.0, (n, 20))).astype("float32"), y.astype("int64")
+
+def tiny_splits():
+    return Splits("blobs", blobs(300, 1), blobs(100, 2), blobs(100, 3), 3, (20,), "test")
+"""
+_ns: dict = {}
+exec(BLOBS_SRC, _ns)
+tiny_splits = _ns["tiny_splits"]
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path / "results")
+    for key in searching.ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    return tmp_path
+
+
+def trial_states(project_dir):
+    """trial_id -> state dict, read from the trial.json files KerasTuner writes."""
+    found = {}
+    for path in pathlib.Path(project_dir).glob("trial_*/trial.json"):
+        state = json.loads(path.read_text())
+        found[state["trial_id"]] = state
+    return found
+
+
+def subprocess_env(tmp_path, **extra):
+    env = {**os.environ, "RECTIFIER_ZOO_HOME": str(tmp_path / "home"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    for key in searching.ENV_KEYS:
+        env.pop(key, None)
+    env.update(extra)
+    return env
+
+
+def script(body):
+    return BLOBS_SRC + textwrap.dedent(body)
+
+
+# ------------------------------------------------------------------ search space
+
+
+def test_l1_entry_space_reaches_zero_and_uses_log_scales():
+    hm = tuning.ZooHyperModel("mnist_rect_l1", hidden=(16, 16))
+    hp = kt.HyperParameters()
+    model = hm.build(hp)
+    space = {p.name: p for p in hp.space}
+    assert sorted(space) == ["l1", "learning_rate", "use_l1"]
+    assert space["learning_rate"].sampling == "log" and space["l1"].sampling == "log"
+    assert (space["l1"].min_value, space["l1"].max_value) == (1e-5, 1e-2)
+    assert [layer.name for layer in model.layers if layer.name.endswith("_l1")] == ["hidden_1_l1", "hidden_2_l1"]
+    assert tuning.effective_values(hm, {"learning_rate": 0.1, "use_l1": False, "l1": 0.004}) == {
+        "learning_rate": 0.1,
+        "l1": 0.0,
+    }
+    assert hm.recipe(hp, epochs=3).epochs == 3
+
+
+def test_grid_is_the_papers_and_dae_entries_tune_pretraining():
+    hm = tuning.ZooHyperModel("mnist_rect_l1_dae", grid=True, hidden=(8,))
+    hp = kt.HyperParameters()
+    hm.build(hp)
+    space = {p.name: p for p in hp.space}
+    assert list(space["learning_rate"].values) == [0.1, 0.01, 0.001, 0.0001]
+    assert list(space["pretrain_learning_rate"].values) == [0.1, 0.01, 0.001, 0.0001]
+    assert 0.0 in space["l1"].values and max(space["l1"].values) == 0.01
+    recipe = hm.recipe({"learning_rate": 0.001, "l1": 0.0, "pretrain_learning_rate": 0.1})
+    assert (recipe.learning_rate, recipe.pretrain.learning_rate) == (0.001, 0.1)
+    plain = kt.HyperParameters()
+    tuning.ZooHyperModel("mnist_tanh").declare(plain)
+    assert [p.name for p in plain.space] == ["learning_rate"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"learning_rate": (0.1, 0.001)}, "empty or inverted"),
+        ({"learning_rate": (0.01, 0.01)}, "empty or inverted"),
+        ({"l1": (0.0, 0.01)}, "0 < low < high"),
+        ({"grid": ()}, "grid is empty"),
+    ],
+)
+def test_bad_ranges_are_one_config_error(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        tuning.ZooHyperModel("mnist_rect_l1", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"max_trials": -1}, ConfigError, r"max_trials must lie in \[1"),
+        ({"tuner": "randm"}, ConfigError, "did you mean 'random'"),
+        ({"chief": True}, ConfigError, "HOST:PORT"),
+        ({"chief": True, "worker": "1", "oracle": "127.0.0.1:1"}, ConfigError, "not both"),
+        ({"worker": "chief2", "oracle": "127.0.0.1:1"}, ConfigError, "not contain 'chief'"),
+    ],
+)
+def test_bad_search_arguments_fail_before_any_work(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        tuning.search("shapeset_rect", splits=tiny_splits(), project_dir=tmp_path / "p", **kwargs)
+    assert not (tmp_path / "p").exists()
+
+
+def test_bayesian_without_scikit_learn_is_one_tuning_error(tmp_path, monkeypatch):
+    from keras_tuner.src.tuners import bayesian
+
+    monkeypatch.setattr(bayesian, "sklearn", None)  # as on a machine without it
+    with pytest.raises(TuningError, match="bayesian tuner needs scikit-learn"):
+        tuning.make_oracle("bayesian", max_trials=2, epochs=1, seed=0)
+    assert type(tuning.make_oracle("hyperband", max_trials=2, epochs=3, seed=0)).__name__ == "HyperbandOracle"
+
+
+# ------------------------------------------------------------------ searches
+
+
+def test_search_records_best_and_get_spec_applies_it(tmp_path):
+    out = tuning.search("shapeset_rect_l1", splits=tiny_splits(), max_trials=3, project_dir=tmp_path / "p", **TINY)
+    record = json.loads((zoo.TUNED_DIR / "shapeset_rect_l1.json").read_text())
+    assert set(project.RESULT_KEYS) <= set(record)
+    assert record["trials"] == 3 and record["completed"] == 3 and record["tuner"] == "random"
+    assert set(record["hyperparameters"]) == {"learning_rate", "l1"}
+    assert 1e-4 <= record["hyperparameters"]["learning_rate"] <= 0.1
+    assert 0.0 <= record["val_error"] <= 1.0 and sorted(record["sparsity"]) == ["hidden_1", "hidden_2"]
+    # the retrained best model was evaluated on test once
+    assert out.result.model.name == "shapeset_rect_l1"
+    assert record["retrained"]["test_error"] == pytest.approx(out.result.test_error)
+    # every trial carries its per-layer sparsity and val_error as metrics
+    states = trial_states(out.project_dir)
+    for state in states.values():
+        metrics = state["metrics"]["metrics"]
+        for key in ("val_error", "hidden_1_zeros", "hidden_2_zeros", "sparsity", "final_hidden_1_zeros"):
+            assert key in metrics, key
+        history = json.loads((out.project_dir / f"trial_{state['trial_id']}" / "history.json").read_text())
+        assert len(history["val_error"]) == 2 and len(history["hidden_2_zeros"]) == 2
+    best = states[record["best_trial"]]
+    assert best["score"] == pytest.approx(record["val_error"])
+    # zoo.get_spec(name) -- hence rz.train(name) -- now uses the tuned values
+    spec = zoo.get_spec("shapeset_rect_l1")
+    assert spec.recipe.learning_rate == record["hyperparameters"]["learning_rate"]
+    assert spec.l1 == record["hyperparameters"]["l1"]
+    assert zoo.get_spec("shapeset_rect_l1", tuned=False).recipe.learning_rate == 0.01
+
+
+def test_the_test_split_is_never_seen_by_a_search(tmp_path):
+    splits = tiny_splits()
+    x_test, y_test = splits.test
+    # Splits refuses NaN, so poison the test part after construction: any trial
+    # touching it would get NaN statistics or errors.
+    object.__setattr__(splits, "test", (np.full_like(x_test, np.nan), np.full_like(y_test, 99)))
+    out = tuning.search(
+        "shapeset_rect", splits=splits, max_trials=2, project_dir=tmp_path / "p", retrain=False, **TINY
+    )
+    assert out.record["completed"] == 2
+    assert np.isfinite(out.record["val_error"])
+    assert all(np.isfinite(v) for v in out.record["sparsity"].values())
+    assert out.result is None
+
+
+def test_diverging_trial_is_recorded_failed_and_search_goes_on(tmp_path, capsys):
+    out = tuning.search(
+        "shapeset_rect", tuner="grid", grid=(1e5, 0.01), splits=tiny_splits(), max_trials=5,
+        project_dir=tmp_path / "p", retrain=False, **TINY,
+    )
+    printed = capsys.readouterr().out
+    assert "trial 1/5: lr=1e+05 -> failed: diverged" in printed
+    assert "trial 2/5: lr=0.01 -> val error" in printed
+    assert out.record["hyperparameters"] == {"learning_rate": 0.01}
+    assert out.record["failed"][0]["reason"].startswith("diverged: the loss became NaN or inf in epoch 1")
+    states = trial_states(out.project_dir)
+    assert sorted(s["status"] for s in states.values()) == ["COMPLETED", "FAILED"]
+
+
+def test_all_trials_failing_is_one_tuning_error(tmp_path):
+    with pytest.raises(TuningError, match="consecutive failures|no trial .* completed"):
+        tuning.search(
+            "shapeset_rect", tuner="grid", grid=(1e5, 1e6), splits=tiny_splits(),
+            project_dir=tmp_path / "p", max_consecutive_failed_trials=2, retrain=False, **TINY,
+        )
+
+
+def test_project_dir_of_another_entry_or_tuner_is_refused(tmp_path):
+    project.claim_project(tmp_path / "p", "mnist_rect", "random")
+    with pytest.raises(TuningError, match="belongs to the search of 'mnist_rect', not 'shapeset_rect'"):
+        tuning.search("shapeset_rect", splits=tiny_splits(), project_dir=tmp_path / "p", **TINY)
+    with pytest.raises(TuningError, match="--tuner random"):
+        project.claim_project(tmp_path / "p", "mnist_rect", "bayesian")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(TuningError, match="not a rectifier-zoo search"):
+        project.claim_project(tmp_path / "other", "mnist_rect", "random")
+
+
+def test_results_file_that_does_not_parse_is_one_error(tmp_path):
+    path = zoo.TUNED_DIR / "shapeset_rect.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    with pytest.raises(TuningError, match=r"shapeset_rect.json does not parse .*delete it"):
+        tuning.search("shapeset_rect", splits=tiny_splits(), project_dir=tmp_path / "p", **TINY)
+    path.write_text(json.dumps({"name": "shapeset_rect", "hyperparameters": {}}))
+    with pytest.raises(TuningError, match="missing keys"):
+        tuning.load_result("shapeset_rect")
+
+
+def test_results_dir_redirects_the_record(tmp_path):
+    out = tuning.search(
+        "shapeset_tanh", splits=tiny_splits(), max_trials=1, project_dir=tmp_path / "p",
+        results_dir=tmp_path / "elsewhere", retrain=False, **TINY,
+    )
+    assert out.results_path == tmp_path / "elsewhere" / "shapeset_tanh.json"
+    assert tuning.load_result("shapeset_tanh", tmp_path / "elsewhere")["name"] == "shapeset_tanh"
+    assert not (zoo.TUNED_DIR / "shapeset_tanh.json").exists()
+
+
+def test_export_goes_through_serving_and_missing_serving_is_clear(monkeypatch, tmp_path):
+    calls = []
+    fake = types.ModuleType("rectifier_zoo.serving")
+    fake.export = lambda model, export_dir, result=None: calls.append((model, export_dir, result)) or "v1"
+    monkeypatch.setitem(sys.modules, "rectifier_zoo.serving", fake)
+    result = types.SimpleNamespace(model="MODEL")
+    assert searching.export(result, tmp_path / "x") == "v1"
+    assert calls == [("MODEL", tmp_path / "x", result)]
+    monkeypatch.setitem(sys.modules, "rectifier_zoo.serving", None)  # as if not installed
+    monkeypatch.delattr("rectifier_zoo.serving", raising=False)
+    with pytest.raises(TuningError, match="rectifier_zoo.serving is not in this install"):
+        searching.export(result, tmp_path / "x")
+
+
+# ------------------------------------------------------------------ resume
+
+
+KILL_SCRIPT = """
+import sys
+from rectifier_zoo import tuning
+tuning.search("shapeset_rect_l1", splits=tiny_splits(), max_trials=3, project_dir=sys.argv[1],
+              results_dir=sys.argv[2], hidden=(16, 16), epochs=4, batch_size=10, retrain=False)
+"""
+
+
+def test_kill_9_mid_search_then_resume_loses_nothing(tmp_path, monkeypatch):
+    project_dir = tmp_path / "p"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script(KILL_SCRIPT), str(project_dir), str(zoo.TUNED_DIR)],
+        env=subprocess_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    killed_at = None
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            states = trial_states(project_dir)
+            done = {i: s for i, s in states.items() if s["status"] == "COMPLETED"}
+            done_keys = {values_key(s["hyperparameters"]["values"]) for s in done.values()}
+            running = [
+                p for p in (project_dir / "checkpoints").glob("*/state.json") if p.parent.name not in done_keys
+            ] if done else []
+            if done and running:  # a trial finished and the next is mid-way, with a checkpoint
+                os.kill(proc.pid, signal.SIGKILL)
+                killed_at = {"done": done, "checkpoint": running[0].parent.name}
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        output = proc.communicate(timeout=30)[0].decode()
+    assert killed_at is not None, f"the search ended or stalled before it could be killed:\n{output[-2000:]}"
+
+    # Resume in this process; spy on training.fit to see the interrupted trial resume.
+    from rectifier_zoo import checkpoint, training
+
+    starts = []
+    real_fit = training.fit
+
+    def spy_fit(model, splits, recipe, **kwargs):
+        state = checkpoint.load_state(kwargs["checkpoint_dir"])
+        starts.append((pathlib.Path(kwargs["checkpoint_dir"]).name, None if state is None else state["epoch"]))
+        return real_fit(model, splits, recipe, **kwargs)
+
+    monkeypatch.setattr(training, "fit", spy_fit)
+    out = tuning.search(
+        "shapeset_rect_l1", splits=tiny_splits(), max_trials=3, project_dir=project_dir,
+        hidden=(16, 16), epochs=4, batch_size=10, retrain=False,
+    )
+    after = trial_states(project_dir)
+    assert len(after) == 3 and all(s["status"] == "COMPLETED" for s in after.values())
+    for trial_id, state in killed_at["done"].items():  # finished trials kept, not rerun
+        assert after[trial_id]["score"] == state["score"]
+        assert after[trial_id]["hyperparameters"]["values"] == state["hyperparameters"]["values"]
+    assert len(starts) == 3 - len(killed_at["done"])
+    first_key, first_epoch = starts[0]
+    assert first_key == killed_at["checkpoint"] and first_epoch is not None and first_epoch >= 0
+    assert out.record["trials"] == 3
+
+
+# ------------------------------------------------------------------ distributed
+
+
+DIST_SCRIPT = """
+import pathlib, sys, time
+from rectifier_zoo import tuning
+role, project_dir, oracle, barrier, results_dir = sys.argv[1:6]
+kwargs = dict(splits=tiny_splits(), max_trials=4, project_dir=project_dir, hidden=(16, 16), epochs=1,
+              batch_size=10, retrain=False, oracle=oracle, results_dir=results_dir)
+if role == "chief":
+    out = tuning.search("shapeset_rect", chief=True, **kwargs)
+    print("CHIEF DONE", out.record["trials"], out.record["completed"])
+else:
+    # start both workers' searches together, after their slow imports
+    pathlib.Path(barrier, role).touch()
+    while len(list(pathlib.Path(barrier).iterdir())) < 2:
+        time.sleep(0.05)
+    tuning.search("shapeset_rect", worker=role, **kwargs)
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_chief_and_two_workers_on_loopback(tmp_path):
+    oracle = f"127.0.0.1:{free_port()}"
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    env = subprocess_env(tmp_path)
+    procs = {
+        role: subprocess.Popen(
+            [sys.executable, "-c", script(DIST_SCRIPT), role, str(tmp_path / "p"), oracle, str(barrier), str(zoo.TUNED_DIR)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        for role in ("chief", "a", "b")
+    }
+    outputs = {}
+    try:
+        for role, proc in procs.items():
+            outputs[role] = proc.communicate(timeout=150)[0].decode()
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+    for role, proc in procs.items():
+        assert proc.returncode == 0, f"{role} failed:\n{outputs.get(role, '')[-3000:]}"
+    assert "CHIEF DONE 4 4" in outputs["chief"]
+    ran = {role: [line for line in outputs[role].splitlines() if line.startswith("trial ")] for role in "ab"}
+    assert ran["a"] and ran["b"], ran
+    assert len(ran["a"]) + len(ran["b"]) == 4
+    states = trial_states(tmp_path / "p")
+    assert sorted(states) == ["0", "1", "2", "3"] and all(s["status"] == "COMPLETED" for s in states.values())
+    assert tuning.load_result("shapeset_rect")["completed"] == 4
+
+
+# ------------------------------------------------------------------ backends and CLI
+
+
+JAX_SCRIPT = """
+import json, sys
+import keras
+from rectifier_zoo import tuning
+out = tuning.search("shapeset_rect_l1", splits=tiny_splits(), max_trials=2, project_dir=sys.argv[1],
+                    results_dir=sys.argv[2], hidden=(16, 16), epochs=1, batch_size=10)
+print("RESULT", json.dumps({"backend": keras.backend.backend(), "record": out.record}))
+"""
+
+
+def test_search_runs_on_the_jax_backend(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", script(JAX_SCRIPT), str(tmp_path / "p"), str(tmp_path / "r")],
+        env=subprocess_env(tmp_path, KERAS_BACKEND="jax"), capture_output=True, text=True, timeout=150,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))
+    found = json.loads(line[len("RESULT "):])
+    assert found["backend"] == "jax" and found["record"]["versions"]["keras_backend"] == "jax"
+    assert found["record"]["completed"] == 2 and "test_error" in found["record"]["retrained"]
+    assert "tensorflow" not in found["record"]["versions"]["keras_backend"]
+
+
+def test_cli_tune_quick_on_generated_shapeset(tmp_path, capsys):
+    from rectifier_zoo.cli import main
+
+    code = main([
+        "tune", "shapeset_rect", "--quick", "--hidden", "16,16", "--epochs", "1", "--max-trials", "2",
+        "--batch-size", "100", "--project-dir", str(tmp_path / "p"), "--results-dir", str(tmp_path / "r"),
+    ])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "trial 1/2: lr=" in printed and "trial 2/2: lr=" in printed and "retrained best:" in printed
+    record = tuning.load_result("shapeset_rect", tmp_path / "r")
+    assert record["trials"] == 2 and set(record["hyperparameters"]) == {"learning_rate"}
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from rectifier_zoo.cli import main
+
+    project.claim_project(tmp_path / "p", "mnist_rect", "random")
+    assert main(["tune", "shapeset_rect", "--quick", "--project-dir", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rectifier-zoo tune: error: project dir") and "\n" not in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", "shapeset_rect", "--max-trials", "-2"])
+    assert exit_info.value.code == 2
+    assert main(["tune", "shapeset_rect", "--worker", "1"]) == 2
+    assert "--oracle HOST:PORT" in capsys.readouterr().err
