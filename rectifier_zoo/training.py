@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
+import pathlib
 import platform
 import time
 
@@ -54,7 +55,10 @@ class TrainResult:
 
     @classmethod
     def load(cls, path):
-        return cls(**json.loads(open(path).read()))
+        """Read a saved result; keys a newer version added are ignored."""
+        data = json.loads(pathlib.Path(path).read_text())
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def summary(self) -> str:
         zeros = " / ".join(f"{v['zeros']:.1%}" for v in self.sparsity.values())

@@ -1,10 +1,30 @@
-"""``reproduce`` (and, later, ``report``): the paper's tables regenerated."""
+"""``reproduce`` and ``report``: the paper's tables regenerated, then written up.
+
+``reproduce`` trains a plan of runs (entries x seeds, or the Figure 3 L1 sweep),
+writing each finished run's result JSON into ``--out`` as it finishes and skipping
+runs whose JSON is already there; ``report`` turns those JSONs into Markdown with
+figures.
+"""
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 
 from rectifier_zoo.cli import positive_int
+
+DEFAULT_RUNS = pathlib.Path("runs/reproduce")
+
+
+def non_negative_float(text):
+    """argparse type: a finite number >= 0 (an L1 value)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
 
 
 def configure(subparsers):
@@ -12,28 +32,88 @@ def configure(subparsers):
         "reproduce",
         help="train the paper's table rows and print ours beside the paper's",
         description="Train the rows of the workshop paper's Table 1 (rectifier + L1, rectifier, "
-        "softplus, tanh) and print our test error and sparsity beside the paper's. "
-        "--quick runs the Shapeset rows on small generated splits in a few minutes on 2 CPU cores.",
+        "softplus, tanh) for each dataset and seed, and print our test error and sparsity beside the "
+        "paper's. Each finished run's result JSON is written to --out at once; a rerun skips runs whose "
+        "JSON exists (delete one to retrain it). --quick runs the Shapeset rows on small generated "
+        "splits in a few minutes on 2 CPU cores.",
     )
     p.add_argument("--dataset", action="append", help="dataset(s) to reproduce (default: shapeset); repeatable")
-    p.add_argument("--quick", action="store_true", help="small splits and few epochs")
-    p.add_argument("--seed", type=positive_int, default=0, help="random seed (default: 0)")
+    p.add_argument("--quick", action="store_true", help="small splits and few epochs: a smoke run")
+    p.add_argument("--seeds", type=positive_int, default=1, help="seeds per entry (default: 1)")
+    p.add_argument("--seed", type=positive_int, default=0, help="first seed (default: 0)")
+    p.add_argument(
+        "--entries",
+        metavar="PATTERN",
+        help="fnmatch pattern over the entries of each dataset, without the dataset prefix "
+        "('*': all 8 incl. _dae; default: the 4 workshop Table 1 rows)",
+    )
+    p.add_argument(
+        "--l1-sweep",
+        nargs="*",
+        type=non_negative_float,
+        metavar="L1",
+        help="Figure 3: train <dataset>_rect_l1 for each L1 value x seed instead of the table rows "
+        "(no values: 0 1e-4 3e-4 1e-3 3e-3 1e-2)",
+    )
+    p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
     p.add_argument("--data-dir", type=pathlib.Path, help="directory with the dataset's files")
-    p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("runs/reproduce"), help="where models and results go")
+    p.add_argument("--download", action="store_true", help="allow tensorflow-datasets to download missing data")
+    p.add_argument("--out", type=pathlib.Path, default=DEFAULT_RUNS, help=f"where result JSONs go (default: {DEFAULT_RUNS})")
+    p.add_argument("--save-models", action="store_true", help="also save each trained model as <run>.keras in --out")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2, help="Keras verbosity (default: 2, a line per epoch)")
+    # For tests and CI only: 300/100/100 examples and one epoch per run.
+    p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=run_reproduce)
+
+    p = subparsers.add_parser(
+        "report",
+        help="write a Markdown report with figures from reproduce's results",
+        description="Read the result JSONs under --results (recursively) and write a Markdown report "
+        "(our cells, mean ± std over seeds, beside the paper's tables; Figure 3; sparsity and learning "
+        "curves) with PNG figures into --out.",
+    )
+    p.add_argument(
+        "--results", type=pathlib.Path, action="append", help=f"directory of result JSONs; repeatable (default: {DEFAULT_RUNS})"
+    )
+    p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("runs/report"), help="output directory (default: runs/report)")
+    p.add_argument("--name", default="REPRODUCTION.md", help="the Markdown file's name (default: REPRODUCTION.md)")
+    p.set_defaults(handler=run_report, needs_keras=False)
 
 
 def run_reproduce(args):
     from rectifier_zoo import reproduction
 
     datasets = args.dataset or ["shapeset"]
-    names = [n for d in datasets for n in reproduction.table1_entries(d)]
-    from rectifier_zoo import zoo
-
-    for name in names:
-        zoo.get_spec(name)
-    results = reproduction.reproduce(names, quick=args.quick, seed=args.seed, data_dir=args.data_dir, out=args.out)
+    sweep = None if args.l1_sweep is None else (args.l1_sweep or list(reproduction.DEFAULT_L1_SWEEP))
+    runs = reproduction.plan(datasets, seeds=args.seeds, first_seed=args.seed, entries=args.entries, l1_sweep=sweep)
+    mode = reproduction.mode_of(args.quick, args.tiny)
+    print(f"reproduce: {len(runs)} run(s) on {', '.join(datasets)}, {mode} mode; results in {args.out}", flush=True)
+    results = reproduction.run_plan(
+        runs,
+        args.out,
+        quick=args.quick,
+        tiny=args.tiny,
+        data_dir=args.data_dir,
+        download=args.download,
+        verbose=args.verbose,
+        epochs=args.epochs,
+        save_models=args.save_models,
+        say=lambda line: print(line, flush=True),
+    )
+    title = "Figure 3 sweep" if sweep is not None else "Workshop Table 1 rows"
     print()
-    print("Workshop Table 1 (no pre-training), ours beside the paper's" + (" — QUICK run: small splits" if args.quick else ""))
-    print(reproduction.comparison_table(results))
+    print(f"{title}, ours beside the paper's" + ("" if mode == "full" else f" — {mode.upper()} run: small splits, few epochs"))
+    print(reproduction.summary_table(results))
+    print(f"\nresults in {args.out}; `rectifier-zoo report --results {args.out}` writes the report with figures")
+    return 0
+
+
+def run_report(args):
+    from rectifier_zoo import report
+    from rectifier_zoo.errors import ConfigError
+
+    if pathlib.Path(args.name).name != args.name or not args.name.endswith(".md"):
+        raise ConfigError(f"--name must be a plain file name ending in .md, got {args.name!r}; use --out for the directory")
+    path = report.write_report(args.results or [DEFAULT_RUNS], args.out, filename=args.name)
+    print(f"wrote {path} and its figures in {path.parent / 'figures'}")
     return 0

@@ -1,0 +1,272 @@
+"""``reproduce`` (plans, skip-if-done, crash safety, a tiny real run) and ``report`` (Markdown + PNG)."""
+
+import json
+import statistics
+
+import pytest
+
+from rectifier_zoo import cli, report, reproduction
+from rectifier_zoo.errors import ArtifactError, ConfigError, DataError
+from rectifier_zoo.training import TrainResult
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def zoo_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=0.001, sweep=False, epochs=3):
+    """A valid ``TrainResult.to_dict()`` with the given figures (errors and zeros as fractions)."""
+    layers = {f"hidden_{i + 1}": {"zeros": z, "dead": d, "mean": 0.1} for i, (z, d) in enumerate(zip(zeros, dead))}
+    history = {"loss": [1.0 - 0.1 * e for e in range(epochs)], "val_accuracy": [0.5 + 0.05 * e for e in range(epochs)]}
+    history.update({f"{layer}_zeros": [v["zeros"]] * epochs for layer, v in layers.items()})
+    return TrainResult(
+        name=name,
+        dataset=reproduction.zoo.get_spec(name).dataset,
+        test_error=error,
+        valid_error=error,
+        sparsity=layers,
+        epochs=epochs,
+        best_epoch=epochs,
+        seconds=1.0,
+        hyperparameters={"learning_rate": 0.01, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep},
+        versions={"keras": "3"},
+        history=history,
+    ).to_dict()
+
+
+def write(directory, filename, data):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / filename).write_text(json.dumps(data))
+
+
+# ---------------------------------------------------------------- report
+
+
+SEEDS_ERRORS = [0.30, 0.32, 0.35]
+SEEDS_ZEROS = [(0.90, 0.80, 0.70), (0.92, 0.81, 0.72), (0.94, 0.85, 0.71)]
+
+
+@pytest.fixture()
+def results_dir(tmp_path):
+    d = tmp_path / "results"
+    for seed, (err, zeros) in enumerate(zip(SEEDS_ERRORS, SEEDS_ZEROS)):
+        write(d, f"shapeset_rect_l1--seed{seed}.json", fake("shapeset_rect_l1", seed, err, zeros, dead=(0.002, 0.0, 0.01)))
+    for seed, err in enumerate([0.40, 0.44]):
+        write(d, f"shapeset_tanh--seed{seed}--quick.json", fake("shapeset_tanh", seed, err, (0, 0, 0), quick=True, l1=0.0))
+    # a Figure 3 sweep: flat below 85% zeros, rising above
+    sweep = [(0.0, 0.75, 0.30), (1e-4, 0.80, 0.31), (1e-3, 0.84, 0.30), (3e-3, 0.90, 0.36), (1e-2, 0.97, 0.45)]
+    for l1, z, err in sweep:
+        write(d / "sweep", f"shapeset_rect_l1--l1-{l1:g}--seed0.json", fake("shapeset_rect_l1", 0, err, (z, z, z), l1=l1, sweep=True))
+    write(d, "tuning_record.json", {"hyperparameters": {"learning_rate": 0.1}})  # not a result: skipped
+    return d
+
+
+def test_report_has_hand_computed_cells_paper_figures_and_missing_datasets(results_dir, tmp_path):
+    path = report.write_report([results_dir], tmp_path / "report")
+    text = path.read_text()
+    assert path.name == "REPRODUCTION.md"
+
+    mean, std = statistics.fmean(SEEDS_ERRORS) * 100, statistics.stdev(SEEDS_ERRORS) * 100
+    assert f"{mean:.2f} ± {std:.2f}%" == "32.33 ± 2.52%"
+    layer1 = [z[0] * 100 for z in SEEDS_ZEROS]
+    layer2 = [z[1] * 100 for z in SEEDS_ZEROS]
+    zeros = f"{statistics.fmean(layer1):.1f} ± {statistics.stdev(layer1):.1f} / {statistics.fmean(layer2):.1f} ± {statistics.stdev(layer2):.1f}"
+    row = next(line for line in text.splitlines() if "(`shapeset_rect_l1`)" in line)
+    assert "| 3 | 32.33 ± 2.52% | 28.62% |" in row and zeros in row
+    assert "Shapeset (substitute: generated here)" in row
+
+    tanh = next(line for line in text.splitlines() if "(`shapeset_tanh`)" in line)
+    assert "| 2 (quick) | 42.00 ± 2.83% | 36.64% |" in tanh
+    assert "**Quick runs**" in text
+
+    mnist = next(line for line in text.splitlines() if "(`mnist_rect_l1`)" in line)
+    assert "MNIST (paper’s data)" in mnist and mnist.count("not yet run here") == 2
+    assert "| 1.56% |" in mnist and "93.94 / 80.92 / 76.66%" in mnist
+    for name in ("cifar10_tanh", "norb_rect_l1_dae", "fashion_mnist_rect"):
+        assert "not yet run here" in next(line for line in text.splitlines() if f"(`{name}`)" in line)
+    assert "smallNORB (substitute)" in text and "Fashion-MNIST (substitute for MNIST)" in text
+    assert "1.16 ± 0.07%" in text  # workshop Table 2 with the paper's spread
+    assert "10 runs from" in text and "tuning_record.json` " not in text
+    assert text.rstrip().endswith("results/tuning_record.json`")  # named as skipped, not counted
+
+    for name in ("shapeset_sparsity.png", "shapeset_curves.png", "shapeset_l1_sweep.png"):
+        assert (path.parent / "figures" / name).read_bytes()[:8] == PNG_SIGNATURE
+        assert f"](figures/{name})" in text
+
+
+def test_report_checks_the_knee_on_the_sweep_points(results_dir, tmp_path):
+    text = report.write_report([results_dir], tmp_path / "report").read_text()
+    # below 85%: 0.30, 0.31, 0.30 -> 30.33%; above: 0.36, 0.45 -> 40.50%
+    assert "Below 85% zeros: 3 runs, mean test error 30.33%" in text
+    assert "at or above: 2 runs, mean 40.50%" in text
+    assert "Error rises by 10.17 points past 85% zeros: the paper's finding holds here." in text
+    assert "| 0.003 | 1 | 36.00% | 90.0% |" in text
+    assert "Figure 3, shapeset" in text
+
+
+def test_knee_sentence_says_when_the_finding_is_not_seen_or_not_reached():
+    flat = [(0.70, 0.30), (0.80, 0.32), (0.90, 0.30), (0.95, 0.31)]
+    assert "the paper's finding is not seen here" in report.knee_sentence(flat)
+    assert "does not reach the paper's knee" in report.knee_sentence([(0.5, 0.3), (0.6, 0.3)])
+    assert "at most 60.0%" in report.knee_sentence([(0.5, 0.3), (0.6, 0.3)])
+    assert "flat part of the paper's curve is not sampled" in report.knee_sentence([(0.9, 0.3)])
+
+
+def test_a_cell_prefers_full_runs_to_quick_ones():
+    full = fake("shapeset_rect", 0, 0.30, (0.5, 0.5, 0.5))
+    quick = fake("shapeset_rect", 1, 0.60, (0.5, 0.5, 0.5), quick=True)
+    cell = report.Cell.of([quick, full])
+    assert (cell.n, cell.mode, cell.error_text(), cell.runs_label()) == (1, "full", "30.00%", "1")
+    assert report.Cell.of([]).error_text() == "not yet run here"
+
+
+def test_report_errors_name_the_problem_and_the_fix(tmp_path):
+    with pytest.raises(DataError, match="does not exist; run `rectifier-zoo reproduce"):
+        report.write_report([tmp_path / "nowhere"], tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no result JSONs under .*reproduce --quick"):
+        report.write_report([tmp_path / "empty"], tmp_path / "out")
+    write(tmp_path / "bad", "x.json", {"name": "shapeset_rect", "test_error": "high", "sparsity": {}})
+    with pytest.raises(ArtifactError, match="x.json looks like a result JSON but .* malformed"):
+        report.write_report([tmp_path / "bad"], tmp_path / "out")
+    (tmp_path / "garbled").mkdir()
+    (tmp_path / "garbled" / "y.json").write_text("{not json")
+    with pytest.raises(ArtifactError, match="y.json does not parse as JSON"):
+        report.write_report([tmp_path / "garbled"], tmp_path / "out")
+
+
+def test_report_command_writes_the_named_file(results_dir, tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert cli.main(["report", "--results", str(results_dir), "--out", str(out), "--name", "R.md"]) == 0
+    assert "# Reproduction of Glorot, Bordes & Bengio (2011)" in (out / "R.md").read_text()
+    assert f"wrote {out / 'R.md'}" in capsys.readouterr().out
+    assert cli.main(["report", "--results", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "error: results directory" in capsys.readouterr().err
+    assert cli.main(["report", "--results", str(results_dir), "--name", "../x.md"]) == 2
+    assert "--name must be a plain file name ending in .md" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- reproduce: plans
+
+
+def test_plans_cover_the_table_rows_all_entries_seeds_and_the_sweep():
+    assert [r.name for r in reproduction.plan()] == reproduction.table1_entries("shapeset")
+    everything = reproduction.plan(["shapeset"], entries="*")
+    assert len(everything) == 8 and sum(r.name.endswith("_dae") for r in everything) == 4
+    runs = reproduction.plan(["shapeset", "mnist"], seeds=3, first_seed=5, entries="rect_l1")
+    assert [(r.name, r.seed) for r in runs] == [("shapeset_rect_l1", s) for s in (5, 6, 7)] + [("mnist_rect_l1", s) for s in (5, 6, 7)]
+    sweep = reproduction.plan(["shapeset"], seeds=2, l1_sweep=[0, 0.01])
+    assert [r.run_id("quick") for r in sweep] == [
+        "shapeset_rect_l1--l1-0--seed0--quick",
+        "shapeset_rect_l1--l1-0--seed1--quick",
+        "shapeset_rect_l1--l1-0.01--seed0--quick",
+        "shapeset_rect_l1--l1-0.01--seed1--quick",
+    ]
+
+
+def test_plan_refuses_unknown_datasets_patterns_and_sweeps():
+    with pytest.raises(ConfigError, match="unknown dataset 'shapset'; did you mean 'shapeset'"):
+        reproduction.plan(["shapset"])
+    with pytest.raises(ConfigError, match="--entries 'relu' matches no shapeset entry"):
+        reproduction.plan(["shapeset"], entries="relu")
+    with pytest.raises(ConfigError, match="seeds must lie in"):
+        reproduction.plan(["shapeset"], seeds=0)
+    with pytest.raises(ConfigError, match="L1 sweep value must lie in"):
+        reproduction.plan(["shapeset"], l1_sweep=[2.0])
+
+
+# ---------------------------------------------------------------- reproduce: skip-if-done, crash safety
+
+
+@pytest.fixture()
+def fake_train(monkeypatch):
+    """Replace ``trainer.train`` with a recorder returning fabricated results."""
+    calls = []
+
+    def train(name, **kwargs):
+        calls.append((name, kwargs))
+        if kwargs.get("seed") == 99:
+            raise KeyboardInterrupt  # a run killed half-way
+        result = TrainResult(**fake(name, kwargs["seed"], 0.25, (0.6, 0.5, 0.4), quick=kwargs["quick"], l1=kwargs.get("l1", 0.001)))
+        result.model = None
+        return result
+
+    monkeypatch.setattr("rectifier_zoo.trainer.train", train)
+    return calls
+
+
+def test_reproduce_skips_runs_whose_result_exists(fake_train, tmp_path, capsys):
+    out = tmp_path / "runs"
+    done = fake("shapeset_rect", 0, 0.11, (0.5, 0.5, 0.5), quick=True, l1=0.0)
+    write(out, "shapeset_rect--seed0--quick.json", done)
+    assert cli.main(["reproduce", "--quick", "--entries", "rect*", "--out", str(out)]) == 0
+    trained = [name for name, _ in fake_train]
+    assert trained == ["shapeset_rect_dae", "shapeset_rect_l1", "shapeset_rect_l1_dae"]
+    assert all(kw["quick"] and kw["seed"] == 0 for _, kw in fake_train)
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(
+        f"{n}--seed0--quick.json" for n in ("shapeset_rect", "shapeset_rect_dae", "shapeset_rect_l1", "shapeset_rect_l1_dae")
+    )
+    printed = capsys.readouterr().out
+    assert "shapeset_rect--seed0--quick: done before, loaded" in printed
+    assert "| shapeset_rect | 1 (quick) | 11.00% | 29.86% |" in printed  # the loaded run is in the table
+    assert json.loads((out / "shapeset_rect--seed0--quick.json").read_text()) == done  # untouched
+
+    fake_train.clear()
+    assert cli.main(["reproduce", "--quick", "--entries", "rect*", "--out", str(out)]) == 0
+    assert fake_train == []  # everything finished: nothing retrains
+
+
+def test_a_crash_loses_no_finished_run(fake_train, tmp_path):
+    out = tmp_path / "runs"
+    runs = [reproduction.Run("shapeset_rect", 0), reproduction.Run("shapeset_tanh", 99)]
+    with pytest.raises(KeyboardInterrupt):
+        reproduction.run_plan(runs, out, say=lambda line: None)
+    assert [p.name for p in out.iterdir()] == ["shapeset_rect--seed0.json"]
+    assert reproduction.load_result(out / "shapeset_rect--seed0.json").hyperparameters["run_id"] == "shapeset_rect--seed0"
+
+
+def test_sweep_passes_l1_and_tags_its_results(fake_train, tmp_path):
+    assert cli.main(["reproduce", "--l1-sweep", "0", "0.01", "--seeds", "2", "--out", str(tmp_path)]) == 0
+    assert [(n, kw["l1"], kw["seed"]) for n, kw in fake_train] == [
+        ("shapeset_rect_l1", 0.0, 0), ("shapeset_rect_l1", 0.0, 1), ("shapeset_rect_l1", 0.01, 0), ("shapeset_rect_l1", 0.01, 1)
+    ]
+    saved = json.loads((tmp_path / "shapeset_rect_l1--l1-0.01--seed1.json").read_text())
+    assert saved["hyperparameters"]["l1_sweep"] is True and saved["hyperparameters"]["tiny"] is False
+
+
+def test_reproduce_usage_errors_are_one_line(capsys, tmp_path):
+    assert cli.main(["reproduce", "--dataset", "mnsit", "--out", str(tmp_path)]) == 2
+    assert "error: unknown dataset 'mnsit'; did you mean 'mnist'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--l1-sweep", "-1"])
+    assert "must be a finite number >= 0" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- a tiny real run, end to end
+
+
+def test_tiny_reproduce_then_report_end_to_end(tmp_path, capsys):
+    out, rep = tmp_path / "runs", tmp_path / "report"
+    argv = ["reproduce", "--tiny", "--entries", "rect_l1", "--seeds", "2", "--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "2 run(s) on shapeset, tiny mode" in printed and "[2/2] shapeset_rect_l1--seed1--tiny: training (tiny)" in printed
+    runs = [json.loads((out / f"shapeset_rect_l1--seed{s}--tiny.json").read_text()) for s in (0, 1)]
+    assert [r["hyperparameters"]["seed"] for r in runs] == [0, 1]
+    assert all(r["epochs"] == 1 and r["hyperparameters"]["tiny"] for r in runs)
+    assert all(set(r["sparsity"]) == {"hidden_1", "hidden_2", "hidden_3"} for r in runs)
+    errors = [r["test_error"] for r in runs]
+    cell = f"{statistics.fmean(errors) * 100:.2f} ± {statistics.stdev(errors) * 100:.2f}%"
+    assert f"| shapeset_rect_l1 | 2 (tiny) | {cell} | 28.62% |" in printed
+
+    assert cli.main(["report", "--results", str(out), "--out", str(rep)]) == 0
+    text = (rep / "REPRODUCTION.md").read_text()
+    assert f"| 2 (tiny) | {cell} | 28.62% |" in text
+    assert (rep / "figures" / "shapeset_curves.png").read_bytes()[:8] == PNG_SIGNATURE
+
+    assert cli.main(argv) == 0  # a rerun trains nothing
+    assert capsys.readouterr().out.count("done before") == 2
