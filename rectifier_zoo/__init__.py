@@ -45,6 +45,7 @@ _LAZY = {
     "list_models": "rectifier_zoo.zoo:list_models",
     "load": "rectifier_zoo.hub:load",
     "export": "rectifier_zoo.serving:export",
+    "sparsify": "rectifier_zoo.sparse_inference:sparsify",
 }
 
 

@@ -77,7 +77,10 @@ def pretrain_layer(dense, codes, config, l1=0.0, seed=0, verbose=1):
         name=f"dae_{dense.name}",
     )
     net = keras.Sequential([keras.Input((codes.shape[1],)), ae])
-    net.compile(optimizer=keras.optimizers.SGD(config.learning_rate))
+    # Fuse steps as training.compile_model does (measured 1.1-5x faster per epoch);
+    # the formula is inlined because training imports this module.
+    steps = max(1, min(-(-len(codes) // config.batch_size), 1000 // config.batch_size))
+    net.compile(optimizer=keras.optimizers.SGD(config.learning_rate), steps_per_execution=steps)
     before = reconstruction_error(ae, codes)
     if config.epochs:
         if verbose:

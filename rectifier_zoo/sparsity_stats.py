@@ -14,6 +14,32 @@ from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.models import hidden_layers, input_width
 
 
+class _Tally:
+    """Running code statistics, so large test sets never hold all codes at once."""
+
+    def __init__(self):
+        self.zeros = 0
+        self.count = 0
+        self.total = 0.0
+        self.alive = None  # per unit: non-zero on some example so far
+
+    def add(self, h):
+        h = np.asarray(h)
+        zero = h == 0
+        self.zeros += int(zero.sum())
+        self.count += h.size
+        self.total += float(h.sum(dtype="float64"))
+        alive = ~zero.all(axis=0)
+        self.alive = alive if self.alive is None else self.alive | alive
+
+    def stats(self) -> dict:
+        return {
+            "zeros": self.zeros / self.count,
+            "dead": float(1.0 - self.alive.mean()),
+            "mean": self.total / self.count,
+        }
+
+
 def code_stats(h) -> dict:
     """Statistics of one layer's codes ``h`` (examples x units).
 
@@ -22,13 +48,9 @@ def code_stats(h) -> dict:
         ``dead``: fraction of units that are zero on every example;
         ``mean``: mean activation.
     """
-    h = np.asarray(h)
-    zero = h == 0
-    return {
-        "zeros": float(zero.mean()),
-        "dead": float(zero.all(axis=0).mean()),
-        "mean": float(h.mean()),
-    }
+    tally = _Tally()
+    tally.add(h)
+    return tally.stats()
 
 
 def probe(model, layers=None):
@@ -67,13 +89,13 @@ def sparsity(model, x, batch_size=1000, layers=None) -> dict:
 
 def probe_stats(net, names, x, batch_size=1000) -> dict:
     """Run a probe model over ``x`` in batches and summarise each output."""
-    chunks = [[] for _ in names]
+    tallies = [_Tally() for _ in names]
     for start in range(0, len(x), batch_size):
         outs = net(x[start : start + batch_size], training=False)
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        for store, out in zip(chunks, outs):
-            store.append(keras.ops.convert_to_numpy(out))
-    return {name: code_stats(np.concatenate(c)) for name, c in zip(names, chunks)}
+        for tally, out in zip(tallies, outs):
+            tally.add(keras.ops.convert_to_numpy(out))
+    return {name: tally.stats() for name, tally in zip(names, tallies)}
 
 
 def log_names(layer_name) -> dict:
