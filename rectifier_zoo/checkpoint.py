@@ -1,10 +1,14 @@
 """Per-epoch checkpoints, so a killed training run resumes where it stopped.
 
-A checkpoint directory holds ``weights.npz`` (the model's weights after the last
-finished epoch), ``optimizer.npz`` (the optimizer's variables), ``best.npz`` (the
-weights of the best epoch so far) and ``state.json`` (epoch, early-stopping state,
-history so far). Each file is written atomically and ``state.json`` last, so it is
-the commit point: whatever it names is complete on disk.
+A checkpoint directory holds ``weights-<N>.<tag>.npz`` (the model's weights after
+N finished epochs), ``optimizer-<N>.<tag>.npz`` (the optimizer's variables),
+``best-<N>.<tag>.npz`` (the weights of the best epoch so far) and ``state.json``
+(epoch, early-stopping state, history so far, and the names of those files). Each
+file is written atomically under a name never used before and ``state.json`` last,
+so it is the commit point: the files it names are whole and all of the same
+epoch (a kill between two writes leaves the previous epoch's files in place, not
+a mix). Files no state names any more are removed after each commit. Directories
+written before the names were recorded (plain ``weights.npz``...) still restore.
 """
 
 from __future__ import annotations
@@ -84,16 +88,36 @@ def save(directory, model, epoch, history, early_stopping=None, extra=None):
 
     ``extra`` (JSON-able) is stored in the state as it is.
     """
+    import secrets
+
     directory = pathlib.Path(directory)
-    _save_arrays(directory / "weights.npz", model.get_weights())
+    tag = f"{int(epoch) + 1}.{secrets.token_hex(4)}"  # never the name of a committed file
+    files = {"weights": model.get_weights()}
     if model.optimizer is not None and model.optimizer.built:
-        _save_arrays(directory / "optimizer.npz", [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables])
+        files["optimizer"] = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
     state = {**(extra or {}), "epoch": int(epoch), "history": history}
     if early_stopping is not None:
         state["early_stopping"] = early_stopping.state()
         if early_stopping.best_weights is not None:
-            _save_arrays(directory / "best.npz", early_stopping.best_weights)
+            files["best"] = early_stopping.best_weights
+    state["files"] = {kind: f"{kind}-{tag}.npz" for kind in files}
+    for kind, arrays in files.items():
+        _save_arrays(directory / state["files"][kind], arrays)
     atomic.write_json(directory / "state.json", state)
+    _remove_unnamed(directory, set(state["files"].values()))
+
+
+def _remove_unnamed(directory, keep):
+    """Delete array files of older commits (and of saves killed before their commit)."""
+    for path in directory.glob("*.npz"):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+
+
+def _file(directory, state, kind):
+    """The array file of ``kind`` that ``state`` committed (old layout: ``<kind>.npz``)."""
+    name = (state.get("files") or {}).get(kind) if "files" in state else f"{kind}.npz"
+    return directory / name if name else None
 
 
 def load_state(directory):
@@ -112,12 +136,12 @@ def restore(directory, model):
     """
     directory = pathlib.Path(directory)
     state = load_state(directory)
-    model.set_weights(_load_arrays(directory / "weights.npz"))
-    opt_path = directory / "optimizer.npz"
-    if opt_path.exists() and model.optimizer is not None:
+    model.set_weights(_load_arrays(_file(directory, state, "weights")))
+    opt_path = _file(directory, state, "optimizer")
+    if opt_path is not None and opt_path.exists() and model.optimizer is not None:
         model.optimizer.build(model.trainable_variables)
         for var, value in zip(model.optimizer.variables, _load_arrays(opt_path)):
             var.assign(value)
-    best_path = directory / "best.npz"
-    best = _load_arrays(best_path) if best_path.exists() else None
+    best_path = _file(directory, state, "best")
+    best = _load_arrays(best_path) if best_path is not None and best_path.exists() else None
     return state, best

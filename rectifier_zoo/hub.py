@@ -24,6 +24,7 @@ import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 
 from rectifier_zoo import integrity, model_card, paths, serving, validation
 from rectifier_zoo.errors import ArtifactError, ConfigError
@@ -47,7 +48,9 @@ class Located:
     @property
     def test_error(self):
         metrics = (self.card or {}).get("metrics") or self.result or {}
-        return metrics.get("test_error")
+        error = metrics.get("test_error") if isinstance(metrics, dict) else None
+        # A card or result edited by hand may hold anything: only a number is shown.
+        return error if isinstance(error, (int, float)) and not isinstance(error, bool) else None
 
 
 def load(name_or_path, *, train_if_missing=False, version=None, sparse_inference=False, verbose=True):
@@ -77,7 +80,7 @@ def load(name_or_path, *, train_if_missing=False, version=None, sparse_inference
     >>> model.predict(x_test).argmax(axis=1)
     """
     if version is not None:
-        version = validation.number("version", version, low=1, integer=True)
+        version = validation.number("version", version, low=1, high=serving.MAX_VERSION, integer=True)
     sparsify = _sparsifier() if sparse_inference else None  # fail before any slow work
     located = locate(name_or_path, version=version, train_if_missing=train_if_missing)
     model = load_keras(located)
@@ -113,20 +116,36 @@ def _looks_like_path(text: str) -> bool:
 def locate(name_or_path, version=None, train_if_missing=False) -> Located:
     """Find what ``load`` would load, without loading it (see ``load``)."""
     if isinstance(name_or_path, os.PathLike) or (isinstance(name_or_path, str) and _looks_like_path(name_or_path)):
-        return locate_path(pathlib.Path(name_or_path).expanduser(), version)
+        return locate_path(_expand(name_or_path), version)
     if not isinstance(name_or_path, str):
         raise ConfigError(f"load takes a zoo name or a path, got {type(name_or_path).__name__}")
     return locate_name(name_or_path, version, train_if_missing)
 
 
+def _expand(path) -> pathlib.Path:
+    """``~`` and ``~user`` expanded; an unknown user is an ArtifactError, not a RuntimeError."""
+    try:
+        return pathlib.Path(path).expanduser()
+    except RuntimeError:
+        raise ArtifactError(f"no such file or folder: {path} (no such user's home); pass a path or a zoo name") from None
+
+
 def locate_path(path: pathlib.Path, version=None) -> Located:
     """A ``.keras`` file, a version folder or a model folder (newest or ``version``)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL byte; both reported below
+        pass
+    except OSError as err:  # name too long, permission denied, a loop of links...
+        raise ArtifactError(f"cannot read {path}: {err.strerror}; pass a .keras file, a version folder or a model folder") from None
+    if path.exists() and not (path.is_file() or path.is_dir()):  # a FIFO or device: reading it could block
+        raise ArtifactError(f"{path} is not a regular file or folder; pass a .keras file, a version folder or a model folder")
     if path.is_file():
         if path.suffix != ".keras":
             raise ArtifactError(f"{path} is not a model: expected a .keras file, a version folder or a model folder")
         return _locate_file(path)
     if path.is_dir():
-        if (path / model_card.CARD).is_file():
+        if (path / model_card.CARD).exists():  # a card that is not a file is named by model_card.read
             return _locate_version_dir(path, str(path))
         found = serving.versions(path)
         if found:
@@ -154,7 +173,7 @@ def _locate_file(path: pathlib.Path) -> Located:
 def _locate_version_dir(folder: pathlib.Path, source: str) -> Located:
     card = model_card.read(folder)
     keras_file = card.get("keras_file")
-    if not keras_file or keras_file not in card["files"]:
+    if not isinstance(keras_file, str) or keras_file not in card["files"]:
         raise ArtifactError(f"{folder / model_card.CARD} names no .keras file with a sha256; export the model again")
     keras_path = folder / integrity.safe_relpath(keras_file)
     integrity.check_file(keras_path, card["files"][keras_file])
@@ -337,6 +356,12 @@ def load_keras(located: Located):
 
     import rectifier_zoo.models  # noqa: F401  registers the zoo's layers for deserialisation
 
+    if not zipfile.is_zipfile(located.keras_path):  # Keras would call it "File not found"
+        raise ArtifactError(
+            f"{located.keras_path} could not be loaded as a Keras model: it is not a .keras file "
+            "(not a zip archive: truncated, damaged or another format); "
+            "delete it and export or fetch it again"
+        )
     try:
         model = keras.saving.load_model(located.keras_path, safe_mode=True)
     except Exception as err:  # noqa: BLE001  zip, JSON, h5, Keras errors: all mean "not a usable model"

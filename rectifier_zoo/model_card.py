@@ -109,6 +109,8 @@ def write(folder, card: dict) -> dict:
 def read(folder) -> dict:
     """The card of a version folder; ArtifactError if it is missing or unreadable."""
     path = pathlib.Path(folder) / CARD
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise ArtifactError(f"{path} is not a regular file; delete {folder} and export or fetch it again")
     try:
         card = json.loads(path.read_text())
     except FileNotFoundError:

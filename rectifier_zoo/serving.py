@@ -28,6 +28,7 @@ MANIFEST = "manifest.json"
 SERVING_CONFIG = "models.config"
 SIGNATURE = "serving_default"
 _LOCK = ".manifest.lock"
+MAX_VERSION = 2**63 - 1  # TF Serving's version numbers are int64
 
 
 # ---------------------------------------------------------------- reading layouts
@@ -91,10 +92,15 @@ def export(model_or_name, export_dir, version=None, name=None, result=None, verb
     >>> rz.export(result.model, "exports", result=result)
     PosixPath('exports/shapeset_rect_l1/1')
     """
-    model, result = _resolve(model_or_name, result)
-    name = integrity.safe_name(model.name if name is None else name)
+    from rectifier_zoo import validation
+
+    export_dir = validation.folder("export_dir", export_dir)  # before any slow loading
     if version is not None:
         version = _check_version(version)
+    if name is not None:
+        integrity.safe_name(name)
+    model, result = _resolve(model_or_name, result)
+    name = integrity.safe_name(model.name if name is None else name)
     model_dir = pathlib.Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     integrity.clean_stale_staging(model_dir)
@@ -126,7 +132,8 @@ def export(model_or_name, export_dir, version=None, name=None, result=None, verb
 def _check_version(version) -> int:
     from rectifier_zoo import validation
 
-    return validation.number("version", version, low=1, integer=True)
+    # TF Serving parses version folders as int64: a larger number would never be served.
+    return validation.number("version", version, low=1, high=MAX_VERSION, integer=True)
 
 
 def _resolve(model_or_name, result):
@@ -157,9 +164,12 @@ def read_result_beside(keras_path):
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
+        found = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise ArtifactError(f"{path} does not parse as a training result ({err}); fix or delete it") from None
+    if not isinstance(found, dict):
+        raise ArtifactError(f"{path} is not a training result (a JSON object); fix or delete it")
+    return found
 
 
 def _write_saved_model(model, folder) -> None:
@@ -318,6 +328,8 @@ def write_serving_config(export_dir, base_path=None) -> pathlib.Path:
     PosixPath('exports/models.config')
     """
     export_dir = pathlib.Path(export_dir)
+    if export_dir.exists() and not export_dir.is_dir():
+        raise ConfigError(f"export dir {export_dir} is a file, not a folder; pass the folder models were exported into")
     if not export_dir.is_dir():
         raise ArtifactError(f"export dir {export_dir} does not exist; export a model into it first")
     target = export_dir / SERVING_CONFIG

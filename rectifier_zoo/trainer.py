@@ -70,6 +70,11 @@ def train(
     >>> result.test_error, result.sparsity["hidden_1"]["zeros"]
     """
     spec = zoo.get_spec(name)
+    # Checked before the data loads and the model trains, not when they are used.
+    validation.number("seed", seed, low=0, high=2**32 - 1, integer=True)
+    validation.choice("verbose", verbose, (0, 1, 2))
+    out = None if out is None else validation.folder("out", out)
+    checkpoint_dir = None if checkpoint_dir is None else validation.folder("checkpoint_dir", checkpoint_dir)
     l1 = recipe_overrides.pop("l1", None)
     if l1 is not None:
         if not spec.l1:

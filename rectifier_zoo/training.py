@@ -80,7 +80,28 @@ def versions() -> dict:
 
 
 def check_data(model, splits):
-    """Refuse splits whose width does not match the model's input."""
+    """Refuse splits that are not whole, finite, non-empty and shaped for ``model``.
+
+    The arrays are checked again here, not only when the ``Splits`` was made: they
+    are mutable, and NaN features would otherwise train silently into NaN weights.
+    """
+    from rectifier_zoo.datasets.splits import Splits
+
+    if not isinstance(splits, Splits):
+        raise ConfigError(
+            f"splits must be a rz.datasets.Splits (e.g. rz.datasets.load('shapeset')), got {type(splits).__name__}"
+        )
+    splits.check()
+    empty = [s for s in ("train", "valid", "test") if len(getattr(splits, s)[1]) == 0]
+    if empty:
+        raise ConfigError(f"dataset {splits.name!r}: split(s) {', '.join(empty)} are empty; give each at least one example")
+    outputs = getattr(model, "outputs", None) or []
+    classes = int(outputs[0].shape[-1]) if outputs else splits.num_classes
+    if splits.num_classes > classes:
+        raise ConfigError(
+            f"dataset {splits.name!r} has {splits.num_classes} classes but model {model.name!r} outputs {classes}; "
+            f"build it with num_classes={splits.num_classes}"
+        )
     width = input_width(model)
     if splits.num_features != width:
         raise ConfigError(
@@ -142,6 +163,14 @@ def fit(
     Returns:
         A ``TrainResult``.
     """
+    from rectifier_zoo import validation
+
+    if not isinstance(recipe, Recipe):
+        raise ConfigError(f"recipe must be a rz.Recipe, got {type(recipe).__name__}")
+    validation.number("seed", seed, low=0, high=2**32 - 1, integer=True)
+    validation.choice("verbose", verbose, (0, 1, 2))
+    if checkpoint_dir is not None:
+        checkpoint_dir = validation.folder("checkpoint_dir", checkpoint_dir)
     check_data(model, splits)
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()

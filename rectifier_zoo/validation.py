@@ -56,3 +56,30 @@ def suggest(value: str, allowed) -> str:
     if len(allowed) <= 12:
         return "allowed: " + ", ".join(allowed)
     return f"see `rectifier-zoo list` for the {len(allowed)} allowed names"
+
+
+def folder(name, value):
+    """Return ``value`` as a ``pathlib.Path`` if it can be a folder, else raise ConfigError.
+
+    A folder argument must be a str or path, and must not name an existing file
+    (checked up front so a run fails before its slow work, not when it saves).
+
+    Example:
+
+    >>> folder("export_dir", "exports")
+    PosixPath('exports')
+    """
+    import os
+    import pathlib
+
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise ConfigError(f"{name} must be a folder path (str or pathlib.Path), got {value!r}")
+    try:
+        path = pathlib.Path(value).expanduser()
+    except RuntimeError:  # "~nobody/..."
+        raise ConfigError(f"{name} {str(value)!r} starts with the home of an unknown user; pass a full path") from None
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "" if existing == path else f" (its parent {str(existing)!r} is a file)"
+        raise ConfigError(f"{name} {str(path)!r} cannot be a folder{where}; pass a folder path (new or existing)")
+    return path

@@ -91,6 +91,10 @@ def load(name: str, data_dir=None, download: bool = False, cache: bool = True, *
         DataError: data missing (the message says how to get it) or malformed.
     """
     name = _check_name(name)
+    if data_dir is not None:
+        from rectifier_zoo.validation import folder
+
+        data_dir = folder("data_dir", data_dir)
     module_name, fixed, _ = _REGISTRY[name]
     # Lazy: each loader (and shapeset's generator) is imported only when asked for.
     module = importlib.import_module(f"rectifier_zoo.datasets.{module_name}")

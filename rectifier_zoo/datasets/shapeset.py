@@ -137,10 +137,15 @@ def _check_variant(variant) -> str:
     return variant
 
 
+MAX_COUNT = 10_000_000  # 40 GB of float32 images: far beyond any run of the paper's
+
+
 def _check_count(name: str, n) -> int:
     """Return ``n`` as an int if it is a non-negative integer, else raise ``ConfigError``."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ConfigError(f"{name} must be a non-negative integer, got {n!r}")
+    if n > MAX_COUNT:  # fail now, not with a MemoryError deep inside numpy
+        raise ConfigError(f"{name} must be at most {MAX_COUNT:,} (4 KiB of features each), got {n!r}")
     return int(n)
 
 

@@ -33,9 +33,12 @@ class Splits:
     source: str = ""
 
     def __post_init__(self):
-        for split in ("train", "valid", "test"):
-            x, y = getattr(self, split)
-            check_split(self.name, split, x, y, self.num_classes)
+        check_all(self)
+
+    def check(self) -> Splits:
+        """Check the arrays again (they are mutable numpy arrays) and return ``self``."""
+        check_all(self)
+        return self
 
     @property
     def num_features(self) -> int:
@@ -51,6 +54,28 @@ class Splits:
             train=head(self.train, n_train),
             valid=head(self.valid, n_valid),
             test=head(self.test, n_test),
+        )
+
+
+def check_all(splits):
+    """Check every split, and that they agree on the number of features."""
+    nc = splits.num_classes
+    if isinstance(nc, bool) or not isinstance(nc, (int, np.integer)) or nc < 1:
+        raise DataError(f"dataset {splits.name!r}: num_classes must be an integer >= 1, got {nc!r}")
+    widths = []
+    for split in ("train", "valid", "test"):
+        pair = getattr(splits, split)
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise DataError(
+                f"dataset {splits.name!r}, split {split!r}: must be a pair (x, y), got {type(pair).__name__}"
+                + (f" of length {len(pair)}" if isinstance(pair, (tuple, list)) else "")
+            )
+        check_split(splits.name, split, *pair, nc)
+        widths.append(pair[0].shape[1])
+    if widths[0] < 1 or len(set(widths)) != 1:
+        raise DataError(
+            f"dataset {splits.name!r}: train / valid / test must have the same number (>= 1) of features, "
+            f"got {widths[0]} / {widths[1]} / {widths[2]}"
         )
 
 

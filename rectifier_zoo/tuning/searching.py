@@ -169,10 +169,10 @@ def search(
     validation.number("max_consecutive_failed_trials", max_consecutive_failed_trials, low=1, integer=True)
     role, worker = _role(chief, worker, oracle)
     spec = zoo.get_spec(name, tuned=False)
+    _check_places(project_dir, results_dir, export_dir, splits)
     if role != "worker":
         project.load_result(name, results_dir)  # a corrupt results file fails now, not after hours
     recipe, epochs = _base_recipe(spec, quick, epochs, batch_size)
-    project_dir = project.claim_project(project_dir or project.default_project_dir(name), name, tuner)
     if splits is None:
         from rectifier_zoo.trainer import load_splits
 
@@ -189,6 +189,8 @@ def search(
         seed=seed,
         recipe=recipe,
     )
+    # Claimed only once every argument has been checked: a refused call leaves no project behind.
+    project_dir = project.claim_project(project_dir or project.default_project_dir(name), name, tuner)
     fit_kwargs = {"splits": splits, "epochs": epochs, "seed": seed, "verbose": verbose}
     with distributed_env(role, worker, oracle):
         zoo_tuner = _make_tuner(hypermodel, tuner, max_trials, epochs, seed, project_dir, max_consecutive_failed_trials, progress)
@@ -208,6 +210,20 @@ def search(
         if export_dir is not None:
             outcome.export_path = export(outcome.result, export_dir)
     return outcome
+
+
+def _check_places(project_dir, results_dir, export_dir, splits):
+    """Folder arguments that are files, and splits of the wrong type, fail before any trial."""
+    for label, value in (("project_dir", project_dir), ("results_dir", results_dir), ("export_dir", export_dir)):
+        if value is not None:
+            validation.folder(label, value)
+    if splits is not None:
+        from rectifier_zoo.datasets.splits import Splits, check_split
+
+        if not isinstance(splits, Splits):
+            raise ConfigError(f"splits must be a rz.datasets.Splits, got {type(splits).__name__}")
+        for part in ("train", "valid"):  # trials never see the test split; the retrain's fit checks it
+            check_split(splits.name, part, *getattr(splits, part), splits.num_classes)
 
 
 def _base_recipe(spec, quick, epochs, batch_size):

