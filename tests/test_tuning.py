@@ -7,7 +7,6 @@ chief + workers and JAX tests run searches in subprocesses bounded by timeouts.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import pathlib
@@ -27,7 +26,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras_tuner as kt  # noqa: E402
 
 from rectifier_zoo import tuning, zoo  # noqa: E402
-from rectifier_zoo.datasets.splits import Splits  # noqa: E402
 from rectifier_zoo.errors import ConfigError, TuningError  # noqa: E402
 from rectifier_zoo.tuning import project, searching  # noqa: E402
 from rectifier_zoo.tuning.tuner import values_key  # noqa: E402
