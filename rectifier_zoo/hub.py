@@ -81,7 +81,6 @@ def load(name_or_path, *, train_if_missing=False, version=None, sparse_inference
     """
     if version is not None:
         version = validation.number("version", version, low=1, high=serving.MAX_VERSION, integer=True)
-    sparsify = _sparsifier() if sparse_inference else None  # fail before any slow work
     located = locate(name_or_path, version=version, train_if_missing=train_if_missing)
     model = load_keras(located)
     if verbose:
@@ -89,21 +88,11 @@ def load(name_or_path, *, train_if_missing=False, version=None, sparse_inference
         shown = f"test error {error:.2%}" if error is not None else "test error not recorded"
         at = f" version {located.version}" if located.version is not None else ""
         print(f"loaded {model.name}{at} from {located.source} ({shown})")
-    return sparsify(model) if sparsify else model
+    if sparse_inference:
+        from rectifier_zoo.sparse_inference import sparsify
 
-
-def _sparsifier():
-    import importlib
-
-    try:
-        module = importlib.import_module("rectifier_zoo.sparse_inference")
-    except ModuleNotFoundError as err:
-        if err.name != "rectifier_zoo.sparse_inference":
-            raise
-        raise ConfigError("sparse inference is not available yet") from None
-    if not callable(getattr(module, "sparsify", None)):
-        raise ConfigError("sparse inference is not available yet")
-    return module.sparsify
+        return sparsify(model)
+    return model
 
 
 # ---------------------------------------------------------------------- locate

@@ -324,6 +324,7 @@ def plot_sparsity(dataset, cells, fig_dir):
         ax.set_xticks(range(len(layers)), layers)
         ax.set_title(title)
     ax_z.set_ylim(0, 100)
+    ax_d.set_ylim(bottom=0, top=max(1.0, ax_d.get_ylim()[1]))  # no negative axis when no unit died
     ax_z.legend(fontsize=8)
     fig.suptitle(f"{DATA.get(dataset, (dataset,))[0]}: sparsity of the hidden codes")
     return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_sparsity.png")

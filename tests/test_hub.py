@@ -213,14 +213,13 @@ def test_wrong_input_width_or_dtype_at_predict_names_the_expected_shape(store):
         model.predict(np.full((2, WIDTH), "a"), verbose=0)
 
 
-def test_sparse_inference_flag(store, monkeypatch):
+def test_sparse_inference_flag(store):
     fast = rz.load(store[0] / NAME, sparse_inference=True, verbose=False)
     from rectifier_zoo.sparse_inference import sparsify
 
     assert type(fast) is type(sparsify(store[1][2]))
-    monkeypatch.setitem(sys.modules, "rectifier_zoo.sparse_inference", None)  # as if not written yet
-    with pytest.raises(ConfigError, match="sparse inference is not available yet"):
-        rz.load(store[0] / NAME, sparse_inference=True)
+    x = x_batch(3)
+    np.testing.assert_allclose(fast.predict(x, batch_size=1), store[1][2].predict(x, verbose=0), atol=1e-5)
 
 
 # ---------------------------------------------------------------- remote stores

@@ -362,14 +362,7 @@ def _retrain(outcome, zoo_tuner, hypermodel, splits, epochs, seed, verbose, resu
 
 
 def export(result, export_dir):
-    """Export the retrained model with ``rectifier_zoo.serving.export`` (imported lazily)."""
-    try:
-        from rectifier_zoo import serving
-    except ModuleNotFoundError as err:
-        if err.name != "rectifier_zoo.serving":
-            raise
-        raise TuningError(
-            "cannot export: rectifier_zoo.serving is not in this install; the tuned result is recorded, "
-            "export later with `rectifier-zoo export NAME`"
-        ) from None
+    """Export the retrained model for TF Serving (``rectifier_zoo.serving.export``)."""
+    from rectifier_zoo import serving  # TensorFlow-heavy: only when asked
+
     return serving.export(result.model, export_dir, result=result)
