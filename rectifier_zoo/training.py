@@ -17,8 +17,9 @@ import time
 import keras
 import numpy as np
 
-from rectifier_zoo import atomic, checkpoint
+from rectifier_zoo import atomic, checkpoint, validation
 from rectifier_zoo.callbacks import SparsityCallback
+from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.models import input_width
 from rectifier_zoo.pretraining import pretrain
@@ -85,8 +86,6 @@ def check_data(model, splits):
     The arrays are checked again here, not only when the ``Splits`` was made: they
     are mutable, and NaN features would otherwise train silently into NaN weights.
     """
-    from rectifier_zoo.datasets.splits import Splits
-
     if not isinstance(splits, Splits):
         raise ConfigError(
             f"splits must be a rz.datasets.Splits (e.g. rz.datasets.load('shapeset')), got {type(splits).__name__}"
@@ -163,8 +162,6 @@ def fit(
     Returns:
         A ``TrainResult``.
     """
-    from rectifier_zoo import validation
-
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"recipe must be a rz.Recipe, got {type(recipe).__name__}")
     validation.number("seed", seed, low=0, high=2**32 - 1, integer=True)
