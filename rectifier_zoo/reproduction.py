@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import json
 import pathlib
 
 from rectifier_zoo import validation, zoo
@@ -139,7 +138,7 @@ def load_result(path):
     from rectifier_zoo.training import TrainResult
 
     try:
-        return TrainResult(**json.loads(pathlib.Path(path).read_text()))
+        return TrainResult.load(path)
     except (ValueError, TypeError) as err:
         raise ArtifactError(f"{path} is not a result JSON ({err}); delete it and rerun to train that run again") from None
 
@@ -249,49 +248,9 @@ def run_plan(
     return results
 
 
-def reproduce(names, quick=False, seed=0, data_dir=None, out=None, verbose=2, say=print):
-    """Train each entry once and return its ``TrainResult``s in order.
-
-    Args:
-        names: zoo entries to train.
-        quick: small splits, few epochs (see ``trainer.QUICK_SIZES``).
-        seed: the seed of every run.
-        data_dir: passed to the dataset loaders.
-        out: if set, each run's model and result JSON go there.
-        verbose: Keras verbosity of each run.
-        say: where progress lines go.
-    """
-    from rectifier_zoo.trainer import train
-
-    results = []
-    for i, name in enumerate(names, start=1):
-        say(f"[{i}/{len(names)}] training {name}{' (quick)' if quick else ''}")
-        results.append(train(name, quick=quick, seed=seed, data_dir=data_dir, out=out, verbose=verbose))
-        say("    " + results[-1].summary())
-    return results
-
-
-def comparison_table(results) -> str:
-    """A Markdown table: our test error and per-layer zeros beside the paper's (one row per result)."""
-    rows = [
-        "| entry | test error (ours) | paper | zeros per layer (ours) | paper zeros | paper source |",
-        "|---|---|---|---|---|---|",
-    ]
-    for result in results:
-        spec = zoo.get_spec(result.name, tuned=False)
-        fig = paper_figure(spec)
-        ours_zeros = " / ".join(f"{v['zeros']:.1%}" for v in result.sparsity.values())
-        paper_err = f"{fig.test_error:.2f}%" if fig else "—"
-        paper_zeros = " / ".join(f"{z:.1f}%" for z in fig.sparsity) if fig and fig.sparsity else "—"
-        rows.append(
-            f"| {result.name} | {result.test_error:.2%} | {paper_err} | {ours_zeros} | "
-            f"{paper_zeros} | {fig.source if fig else '—'} |"
-        )
-    return "\n".join(rows)
-
-
 def summary_table(results) -> str:
-    """Like ``comparison_table``, but one row per entry (and sweep value): mean ± std over seeds."""
+    """A Markdown table, one row per entry (and sweep value): our test error and per-layer
+    zeros (mean ± std over seeds) beside the paper's."""
     from rectifier_zoo import report
 
     groups = {}
@@ -314,10 +273,3 @@ def summary_table(results) -> str:
             f"{paper_zeros} | {fig.source if fig and l1 is None else '—'} |"
         )
     return "\n".join(rows)
-
-
-def write_results(results, directory):
-    """Each result as ``<name>.json`` in ``directory`` (atomic writes)."""
-    directory = pathlib.Path(directory)
-    for result in results:
-        result.save(directory / f"{result.name}.json")

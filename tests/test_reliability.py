@@ -710,6 +710,18 @@ print(rz.export(model, sys.argv[1], verbose=0), flush=True)
 """
 
 
+def kill_when_ready(child, paused, delay):
+    """SIGKILL ``child`` at its worst moment (paused, all written but not renamed) or after ``delay``."""
+    wait_line(child, "ready")
+    if paused:
+        for line in child.stderr:
+            if "paused before rename" in line:
+                break
+    else:
+        time.sleep(delay)
+    kill(child)
+
+
 @KILL_LOOP
 def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path, tally):
     export_dir = tmp_path / "ex"
@@ -718,14 +730,7 @@ def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path, t
     for rep in range(REPS):
         pause = {integrity.PAUSE_ENV: "60"} if rep % 2 else {}
         child = spawn(EXPORT_CHILD, export_dir, rep, env=pause)
-        wait_line(child, "ready")
-        if pause:  # the worst moment: all written, not renamed
-            for line in child.stderr:
-                if "paused before rename" in line:
-                    break
-        else:
-            time.sleep(rng.uniform(0, 3))
-        kill(child)
+        kill_when_ready(child, paused=bool(pause), delay=rng.uniform(0, 3))
         versions = assert_every_version_whole(export_dir / NAME)
         for v, files in exported.items():  # finished versions untouched
             assert snapshot(export_dir / NAME / str(v)) == files
@@ -757,14 +762,7 @@ def test_sigkill_during_download_then_rerun_caches_one_whole_version(store, home
         for rep in range(REPS):
             shutil.rmtree(home, ignore_errors=True)
             child = spawn(LOAD_CHILD, env={**env, **({integrity.PAUSE_ENV: "60"} if rep % 2 else {})})
-            wait_line(child, "ready")
-            if rep % 2:  # the worst moment: every file in, not renamed
-                for line in child.stderr:
-                    if "paused before rename" in line:
-                        break
-            else:
-                time.sleep(rng.uniform(0, 0.3))
-            kill(child)
+            kill_when_ready(child, paused=bool(rep % 2), delay=rng.uniform(0, 0.3))
             assert assert_every_version_whole(home / "models" / NAME) in ([], [2])
             rz.load(NAME, verbose=False)
             assert assert_every_version_whole(home / "models" / NAME) == [2]

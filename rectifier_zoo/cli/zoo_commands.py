@@ -59,7 +59,7 @@ def run_list(args):
 
 def run_train(args):
     from rectifier_zoo import zoo
-    from rectifier_zoo.reproduction import comparison_table
+    from rectifier_zoo.reproduction import summary_table
     from rectifier_zoo.trainer import train
 
     zoo.get_spec(args.name)  # an unknown name fails before anything loads
@@ -83,6 +83,6 @@ def run_train(args):
         **overrides,
     )
     print(result.summary())
-    print(comparison_table([result]))
+    print(summary_table([result]))
     print(f"saved {args.out / (result.name + '.keras')} and {args.out / (result.name + '.json')}")
     return 0
