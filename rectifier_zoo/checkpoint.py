@@ -32,25 +32,52 @@ def _load_arrays(path):
         return [data[f"arr_{i}"] for i in range(len(data.files))]
 
 
-class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-    """Keras' EarlyStopping whose state can be saved and restored across processes."""
+class _Resumable:
+    """Mixin: a Keras callback whose counters (``COUNTERS``) are saved and restored across processes."""
 
-    def __init__(self, *args, initial_state=None, initial_best_weights=None, **kwargs):
+    COUNTERS = ("wait", "best")
+
+    def __init__(self, *args, initial_state=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._initial_state = initial_state
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)  # resets the counters...
+        for key in self.COUNTERS if self._initial_state else ():
+            setattr(self, key, self._initial_state[key])  # ...which a resumed run puts back
+
+    def state(self):
+        return {key: _plain(getattr(self, key)) for key in self.COUNTERS}
+
+
+def _plain(value):
+    """A counter as JSON takes it: None, an int, or a float (Keras keeps NumPy scalars)."""
+    return value if value is None or isinstance(value, int) else float(value)
+
+
+class ResumableEarlyStopping(_Resumable, keras.callbacks.EarlyStopping):
+    """Keras' EarlyStopping whose state (and best weights) survive a restart."""
+
+    COUNTERS = ("wait", "best", "best_epoch")
+
+    def __init__(self, *args, initial_best_weights=None, **kwargs):
+        super().__init__(*args, **kwargs)
         self._initial_best_weights = initial_best_weights
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         if self._initial_state:
-            self.wait = self._initial_state["wait"]
-            self.best = self._initial_state["best"]
-            self.best_epoch = self._initial_state["best_epoch"]
             self.best_weights = self._initial_best_weights
 
-    def state(self):
-        best = self.best
-        return {"wait": int(self.wait), "best": None if best is None else float(best), "best_epoch": int(self.best_epoch)}
+
+class ResumableLearningRateDecay(_Resumable, keras.callbacks.ReduceLROnPlateau):
+    """Keras' ReduceLROnPlateau whose plateau counters survive a restart.
+
+    The rate itself is an optimizer variable, so the checkpoint restores it; only
+    the counters (epochs waited, best value, cooldown) are kept here.
+    """
+
+    COUNTERS = ("wait", "best", "cooldown_counter")
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -59,20 +86,26 @@ class EpochCheckpoint(keras.callbacks.Callback):
     Args:
         directory: where the checkpoint lives (created if needed).
         early_stopping: the run's ``ResumableEarlyStopping``, whose state is saved too.
+        history: the history so far (a resumed run's), appended to each epoch.
+        extra: JSON-able facts stored in the state as they are.
+        stateful: ``{key: callback}`` whose ``state()`` is stored under ``key``
+            each epoch (e.g. the learning-rate decay's counters).
     """
 
-    def __init__(self, directory, early_stopping=None, history=None, extra=None):
+    def __init__(self, directory, early_stopping=None, history=None, extra=None, stateful=None):
         super().__init__()
         self.directory = pathlib.Path(directory)
         self.early_stopping = early_stopping
         self.history = {} if history is None else history
         self.extra = dict(extra or {})
+        self.stateful = dict(stateful or {})
         self.epoch = -1
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         self.epoch = epoch
+        self.extra.update({key: cb.state() for key, cb in self.stateful.items()})
         save(self.directory, self.model, epoch, self.history, self.early_stopping, self.extra)
 
     def on_train_end(self, logs=None):

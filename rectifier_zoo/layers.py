@@ -1,4 +1,5 @@
-"""The paper's custom layers: the tied-weight denoising auto-encoder and the sign flip."""
+"""The paper's custom layers (the tied-weight denoising auto-encoder, the sign flip) and
+the scaled softplus activation of its softplus-to-rectifier sweep."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import keras
 from keras import ops
 
 from rectifier_zoo import neurons, validation
+from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.regularizers import l1_penalty
 
 CORRUPTIONS = ("masking", "gaussian")
 RECONSTRUCTIONS = ("softplus_mse", "sigmoid_xent", "linear_mse")
+# What the inputs are known to lie in: [0, 1], [-1, 1], or no bound.
+INPUT_RANGES = ("unit", "symmetric", "unbounded")
 
 
 @keras.saving.register_keras_serializable(package="rectifier_zoo")
@@ -35,6 +39,13 @@ class TiedDenseAutoencoder(keras.layers.Layer):
         nets); ``"sigmoid_xent"``: binary cross-entropy of ``sigmoid(h W^T + b_v)``
         against ``x`` in [0, 1] (tanh nets); ``"linear_mse"``: ``||x - (h W^T + b_v)||^2``.
 
+    Input range (what ``"sigmoid_xent"`` compares against; the squared errors ignore it):
+        a cross-entropy target outside [0, 1] makes the loss unbounded below, so
+        ``"unit"`` inputs in [0, 1] are the targets as they are, ``"symmetric"``
+        inputs in [-1, 1] (tanh codes, NORB pixels) are compared as ``(x + 1) / 2``
+        and decoded as ``2 sigmoid(.) - 1``, and ``"unbounded"`` inputs are refused.
+        Only the target moves: the corrupted, encoded input is ``x`` itself.
+
     Args:
         units: size of the code.
         activation: the encoder's neuron, a zoo name (``"rect"``, ``"softplus"``,
@@ -42,6 +53,8 @@ class TiedDenseAutoencoder(keras.layers.Layer):
         corruption: ``"masking"`` or ``"gaussian"``.
         corruption_level: masking probability or noise std, in ``[0, 1)``.
         reconstruction: one of the above; by default the paper's for the neuron.
+        input_range: ``"unit"``, ``"symmetric"`` or ``"unbounded"`` (see above);
+            ``pretraining`` reads it off the data.
         l1: L1 penalty on the code, ``>= 0``.
         seed: seed of the corruption noise.
         **kwargs: base layer keyword arguments, such as ``name``.
@@ -63,6 +76,7 @@ class TiedDenseAutoencoder(keras.layers.Layer):
         reconstruction=None,
         l1=0.0,
         seed=None,
+        input_range="unit",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -77,10 +91,20 @@ class TiedDenseAutoencoder(keras.layers.Layer):
             reconstruction or neurons.DEFAULT_RECONSTRUCTION[self.neuron],
             RECONSTRUCTIONS,
         )
+        self.input_range = self._checked_range(input_range)
         self.l1 = float(validation.number("l1", l1, low=0.0))
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._activation = keras.activations.get(neurons.activation(self.neuron))
+
+    def _checked_range(self, input_range):
+        input_range = validation.choice("input_range", input_range, INPUT_RANGES)
+        if self.reconstruction == "sigmoid_xent" and input_range == "unbounded":
+            raise ConfigError(
+                f"{self.name}: sigmoid_xent reconstruction needs inputs in [0, 1] or [-1, 1], not unbounded ones; "
+                "scale the inputs into one of them or use reconstruction='softplus_mse' or 'linear_mse'"
+            )
+        return input_range
 
     def build(self, input_shape):
         n_in = input_shape[-1]
@@ -123,14 +147,16 @@ class TiedDenseAutoencoder(keras.layers.Layer):
         if self.reconstruction == "softplus_mse":
             return ops.softplus(z)
         if self.reconstruction == "sigmoid_xent":
-            return ops.sigmoid(z)
+            r = ops.sigmoid(z)
+            return 2.0 * r - 1.0 if self.input_range == "symmetric" else r
         return z
 
     def reconstruction_loss(self, x, h):
         """Mean over the batch of the per-example reconstruction loss of clean ``x``."""
         z = self.decode_logits(h)
         if self.reconstruction == "sigmoid_xent":
-            per_input = ops.binary_crossentropy(x, z, from_logits=True)
+            target = (x + 1.0) / 2.0 if self.input_range == "symmetric" else x
+            per_input = ops.binary_crossentropy(target, z, from_logits=True)
         else:
             r = ops.softplus(z) if self.reconstruction == "softplus_mse" else z
             per_input = ops.square(x - r)
@@ -149,6 +175,7 @@ class TiedDenseAutoencoder(keras.layers.Layer):
             "reconstruction": self.reconstruction,
             "l1": self.l1,
             "seed": self.seed,
+            "input_range": self.input_range,
         }
 
 
@@ -176,3 +203,43 @@ class SignFlip(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+@keras.saving.register_keras_serializable(package="rectifier_zoo")
+class ScaledSoftplus:
+    """The activation ``(1/α)·softplus(α·x)``: softplus at α = 1, the rectifier as α → ∞.
+
+    The AISTATS paper trains NORB nets with it for α from 1 to ∞ to see the error
+    fall as softplus turns into the rectifier. It is computed as
+
+        relu(x) + softplus(-α·|x|) / α,
+
+    the same function rearranged so that softplus only sees arguments <= 0, where
+    its exponential cannot overflow, and the large part of the result, relu(x), is
+    exact: finite for any finite α and x, whatever guards a backend's own softplus
+    has or lacks.
+
+    Args:
+        alpha: the sharpness α, a finite number > 0.
+
+    Example:
+
+    >>> h = keras.layers.Dense(1000, activation=ScaledSoftplus(2.0), name="hidden_1")(inputs)
+    >>> ScaledSoftplus(1.0)(keras.ops.zeros((1,)))  # softplus(0) = log 2
+    """
+
+    def __init__(self, alpha=1.0):
+        self.alpha = neurons.softplus_alpha(alpha)
+
+    def __call__(self, x):
+        return ops.relu(x) + ops.softplus(-self.alpha * ops.abs(x)) / self.alpha
+
+    def __repr__(self):  # what an error message naming a layer's activation shows
+        return f"ScaledSoftplus(alpha={self.alpha:g})"
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

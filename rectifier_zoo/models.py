@@ -17,7 +17,7 @@ import re
 import keras
 
 from rectifier_zoo import neurons, validation
-from rectifier_zoo.layers import SignFlip
+from rectifier_zoo.layers import ScaledSoftplus, SignFlip
 from rectifier_zoo.regularizers import ActivityL1
 
 HIDDEN_NAME = re.compile(r"^hidden_(\d+)$")
@@ -32,6 +32,7 @@ def build_classifier(
     flip_half=False,
     seed=None,
     name=None,
+    softplus_alpha=None,
 ):
     """Build the untrained classifier of the paper.
 
@@ -44,6 +45,8 @@ def build_classifier(
         flip_half: negate the output of half the units of each hidden layer (AISTATS).
         seed: seed of the weight initialisation (None: random).
         name: the model's name.
+        softplus_alpha: for a softplus ``neuron``, the α of ``(1/α)·softplus(αx)``
+            (``ScaledSoftplus``, the AISTATS NORB sweep); None: plain softplus.
 
     Returns:
         An uncompiled ``keras.Model``; for MNIST's 784 inputs, 10 classes and three
@@ -55,6 +58,8 @@ def build_classifier(
     if not hidden:
         raise validation.ConfigError("hidden must list at least one layer size, e.g. (1000, 1000, 1000)")
     act = neurons.activation(neuron)
+    if softplus_alpha is not None:  # refused unless the neuron is softplus
+        act = ScaledSoftplus(neurons.softplus_alpha(softplus_alpha, neuron))
     l1 = validation.number("l1", l1, low=0.0)
 
     def init(i):

@@ -25,6 +25,21 @@ def layer_l1(model, index) -> float:
     return float(penalty.l1) if penalty is not None else 0.0
 
 
+def input_range(codes) -> str:
+    """The narrowest ``TiedDenseAutoencoder`` input range holding ``codes`` (NumPy).
+
+    Read off the data rather than the net: layer 1 sees pixels in [0, 1] (MNIST)
+    or [-1, 1] (NORB), layers above see tanh codes in [-1, 1] or rectifier codes
+    with no upper bound, and a cross-entropy reconstruction must know which.
+    """
+    low, high = float(np.min(codes)), float(np.max(codes))
+    if 0.0 <= low and high <= 1.0:
+        return "unit"
+    if -1.0 <= low and high <= 1.0:
+        return "symmetric"
+    return "unbounded"  # NaN lands here too
+
+
 def reconstruction_error(ae, x, batch_size=1000) -> float:
     """Mean per-example reconstruction loss of clean ``x`` (no corruption)."""
     total = 0.0
@@ -74,6 +89,7 @@ def pretrain_layer(dense, codes, config, l1=0.0, seed=0, verbose=1):
         reconstruction=config.reconstruction,
         l1=l1,
         seed=seed,
+        input_range=input_range(codes),
         name=f"dae_{dense.name}",
     )
     net = keras.Sequential([keras.Input((codes.shape[1],)), ae])

@@ -49,6 +49,10 @@ class Recipe:
         patience: early stopping: epochs without a better validation error.
         momentum: SGD momentum (the paper: plain SGD, 0).
         pretrain: a ``PretrainConfig`` for greedy DAE pre-training, or None.
+        lr_decay_patience: divide the learning rate by ``1 / lr_decay_factor`` after
+            this many epochs without a better validation error (0: the paper's
+            constant rate).
+        lr_decay_factor: the factor, in (0, 1), the rate is multiplied by.
     """
 
     learning_rate: float = 0.01
@@ -57,6 +61,8 @@ class Recipe:
     patience: int = 5
     momentum: float = 0.0
     pretrain: PretrainConfig | None = None
+    lr_decay_patience: int = 0
+    lr_decay_factor: float = 0.1
 
     def __post_init__(self):
         validation.number("learning_rate", self.learning_rate, low=0.0, low_open=True)
@@ -64,6 +70,8 @@ class Recipe:
         validation.number("epochs", self.epochs, low=0, integer=True)
         validation.number("patience", self.patience, low=0, integer=True)
         validation.number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        validation.number("lr_decay_patience", self.lr_decay_patience, low=0, integer=True)
+        validation.number("lr_decay_factor", self.lr_decay_factor, low=0.0, high=1.0, low_open=True, high_open=True)
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -1,7 +1,8 @@
 """Reproduce the paper's tables: train entries over seeds, then set our figures beside the paper's.
 
 A reproduction is a *plan* of runs (entry x seed, or entry x L1 value x seed for the
-Figure 3 sweep).  ``run_plan`` trains them one by one and writes each finished run's
+Figure 3 sweep, or entry x α x seed for the NORB softplus-to-rectifier sweep).
+``run_plan`` trains them one by one and writes each finished run's
 result JSON into the output directory, atomically, as soon as it finishes; a run
 whose JSON is already there is loaded instead of retrained, so a crash or Ctrl-C
 loses nothing finished and a rerun picks up where the last one stopped.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import math
 import pathlib
 
 from rectifier_zoo import validation, zoo
@@ -28,6 +30,11 @@ TABLE1_NEURONS = ("rect_l1", "rect", "softplus", "tanh")
 
 # Figure 3: the paper swept L1 from 0 to 0.01 on MNIST; these span it on a log-ish grid.
 DEFAULT_L1_SWEEP = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+
+# AISTATS, NORB: test error (%) of (1/α)·softplus(αx) nets; α = ∞ is the rectifier.
+PAPER_ALPHA_NORB = {1.0: 17.68, 1.3: 17.53, 2.0: 16.9, 3.0: 16.66, 6.0: 16.54, math.inf: 16.40}
+# The paper's finite α values; the plan always adds the α = ∞ point.
+DEFAULT_ALPHA_SWEEP = tuple(a for a in PAPER_ALPHA_NORB if math.isfinite(a))
 
 # --tiny (for tests and CI notebooks only): a few hundred examples, one epoch.
 TINY_SIZES = {"n_train": 300, "n_valid": 100, "n_test": 100}
@@ -84,19 +91,23 @@ class Run:
         seed: its seed (initialisation, shuffling, generated data).
         l1: the L1 penalty of a Figure 3 sweep run; ``None`` for a table run (the
             entry's own, possibly tuned, penalty).
+        alpha: the α of a softplus-to-rectifier sweep run (``math.inf``: the
+            ``_rect`` entry); ``None`` for any other run.
     """
 
     name: str
     seed: int
     l1: float | None = None
+    alpha: float | None = None
 
     def run_id(self, mode="full") -> str:
         """The result file's stem: entry, sweep value, seed and mode (quick/tiny runs never shadow full ones)."""
         sweep = "" if self.l1 is None else f"--l1-{self.l1:g}"
+        sweep += "" if self.alpha is None else f"--alpha-{self.alpha:g}"
         return f"{self.name}{sweep}--seed{self.seed}" + ("" if mode == "full" else f"--{mode}")
 
 
-def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=None) -> list[Run]:
+def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=None, alpha_sweep=None) -> list[Run]:
     """The runs of a reproduction, in the order they train.
 
     Args:
@@ -106,6 +117,9 @@ def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=N
         entries: pattern for ``dataset_entries`` (None: the workshop Table 1 rows).
         l1_sweep: L1 values; if given, the plan is the Figure 3 sweep of
             ``<dataset>_rect_l1`` over them instead of the table rows.
+        alpha_sweep: α values (> 0); if given, the plan is the AISTATS NORB sweep
+            instead: ``<dataset>_softplus`` with ``(1/α)·softplus(αx)`` for each
+            finite α, then the α = ∞ point, ``<dataset>_rect`` (always added).
 
     Example:
 
@@ -122,7 +136,26 @@ def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=N
         if not values:
             raise ConfigError("the L1 sweep needs at least one value, e.g. --l1-sweep 0 0.001 0.01")
         return [Run(f"{d}_rect_l1", s, float(v)) for d in datasets for v in values for s in seed_list]
+    if alpha_sweep is not None:
+        return alpha_plan(datasets, alpha_sweep, seed_list)
     return [Run(name, s) for d in datasets for name in dataset_entries(d, entries) for s in seed_list]
+
+
+def alpha_plan(datasets, values, seed_list) -> list[Run]:
+    """The softplus-to-rectifier sweep: each finite α on ``_softplus``, then ∞ on ``_rect``."""
+    if not values:
+        raise ConfigError("the α sweep needs at least one value, e.g. --alpha-sweep 1 2 6 (∞ is always added)")
+    for v in values:
+        if not (isinstance(v, (int, float)) and v > 0):  # also refuses NaN
+            raise ConfigError(f"α sweep value must be a number > 0, got {v!r}; e.g. --alpha-sweep 1 1.3 2 3 6")
+    finite = list(dict.fromkeys(float(v) for v in values if math.isfinite(v)))
+    # α = ∞ is the rectifier. Like the softplus runs, the _rect entry carries no L1
+    # (the paper's ∞ figure, 16.40%, is its rectifier net, which did carry one).
+    runs = []
+    for d in datasets:
+        points = [(f"{d}_softplus", a) for a in finite] + [(f"{d}_rect", math.inf)]
+        runs += [Run(name, s, alpha=a) for name, a in points for s in seed_list]
+    return runs
 
 
 def mode_of(quick=False, tiny=False) -> str:
@@ -158,6 +191,8 @@ def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, ve
     from rectifier_zoo.trainer import train
 
     overrides = {} if run.l1 is None else {"l1": run.l1}
+    if run.alpha is not None and math.isfinite(run.alpha):  # the ∞ point is the _rect entry as it is
+        overrides["softplus_alpha"] = run.alpha
     splits = tiny_splits(zoo.get_spec(run.name), run.seed, data_dir) if tiny else None
     if tiny and epochs is None:
         epochs = TINY_EPOCHS
@@ -174,7 +209,14 @@ def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, ve
     )
     # The report tells sweep runs from table runs and tiny runs from quick ones by these.
     result.hyperparameters.update({"l1_sweep": run.l1 is not None, "tiny": bool(tiny), "run_id": run.run_id(mode_of(quick, tiny))})
+    if run.alpha is not None:
+        result.hyperparameters.update({"alpha_sweep": True, "softplus_alpha": alpha_json(run.alpha)})
     return result
+
+
+def alpha_json(alpha):
+    """α as saved: a number, or ``"inf"`` for ∞ (JSON has no infinity; ``float()`` reads both back)."""
+    return alpha if math.isfinite(alpha) else "inf"
 
 
 def free_graph_memory():
@@ -255,21 +297,32 @@ def summary_table(results) -> str:
 
     groups = {}
     for result in results:
-        hp = result.hyperparameters
-        key = (result.name, hp.get("l1") if hp.get("l1_sweep") else None)
-        groups.setdefault(key, []).append(result.to_dict())
+        hp, data = result.hyperparameters, result.to_dict()
+        key = (result.name, hp.get("l1") if hp.get("l1_sweep") else None, report.alpha_of(data))
+        groups.setdefault(key, []).append(data)
     rows = [
         "| entry | runs | test error (ours) | paper | zeros per layer (ours) | paper zeros | paper source |",
         "|---|---|---|---|---|---|---|",
     ]
-    for (name, l1), members in groups.items():
-        fig = paper_figure(zoo.get_spec(name, tuned=False))
+    for (name, l1, alpha), members in groups.items():
         cell = report.Cell.of(members)
-        label = name if l1 is None else f"{name} (L1 = {l1:g})"
-        paper_err = f"{fig.test_error:.2f}%" if fig and l1 is None else "—"
-        paper_zeros = report.paper_zeros(fig) if l1 is None else "—"
+        label, (paper_err, paper_zeros, source) = summary_paper(name, l1, alpha)
         rows.append(
             f"| {label} | {cell.runs_label()} | {cell.error_text()} | {paper_err} | {cell.zeros_text()} | "
-            f"{paper_zeros} | {fig.source if fig and l1 is None else '—'} |"
+            f"{paper_zeros} | {source} |"
         )
     return "\n".join(rows)
+
+
+def summary_paper(name, l1, alpha):
+    """A summary row's label and paper columns (error, zeros, source); sweep rows have their sweep's."""
+    from rectifier_zoo import report
+
+    if l1 is not None:
+        return f"{name} (L1 = {l1:g})", ("—", "—", "—")
+    if alpha is not None:
+        fig = PAPER_ALPHA_NORB.get(alpha)
+        paper_err = f"{fig:.2f}% (NORB)" if fig else "—"
+        return f"{name} (α = {report.alpha_text(alpha)})", (paper_err, "—", "AISTATS, NORB α sweep")
+    fig = paper_figure(zoo.get_spec(name, tuned=False))
+    return name, ((f"{fig.test_error:.2f}%", report.paper_zeros(fig), fig.source) if fig else ("—", "—", "—"))

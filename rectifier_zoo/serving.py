@@ -173,34 +173,59 @@ def read_result_beside(keras_path):
 
 
 def _write_saved_model(model, folder) -> None:
-    """The SavedModel with the named ``serving_default`` signature (TensorFlow only here)."""
+    """The SavedModel with the named ``serving_default`` signature, each weight stored once."""
     import keras
     import tensorflow as tf
 
-    width = int(model.inputs[0].shape[-1])
+    spec = tf.TensorSpec((None, int(model.inputs[0].shape[-1])), tf.float32, name="features")
+    archive = keras.export.ExportArchive()
+    forward = _forward(archive, model, spec)
 
+    @tf.function(input_signature=[spec], autograph=False)
     def serve(features):
-        probabilities = model(features, training=False)
-        # keras.ops keeps this traceable on the JAX backend's export path too.
-        classes = keras.ops.cast(keras.ops.argmax(probabilities, axis=-1), "int64")
+        probabilities = forward(features)
+        # argmax in TensorFlow: a JAX-side cast to int64 is truncated to int32 unless x64 is on.
+        classes = tf.argmax(probabilities, axis=-1, output_type=tf.int64)
         return {"probabilities": probabilities, "class": classes}
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    spec = tf.TensorSpec((None, width), tf.float32, name="features")
-    archive.add_endpoint(SIGNATURE, serve, input_signature=[spec])
+    serve.get_concrete_function()  # a traced tf.function is added as is, never through jax2tf
+    archive.add_endpoint(SIGNATURE, serve)
     archive.write_out(str(folder), verbose=False)
 
 
+def _forward(archive, model, spec):
+    """The model's inference pass as a function TensorFlow can trace into ``serve``.
+
+    On TensorFlow the archive saves the variables the endpoint captures; also
+    calling ``archive.track(model)`` would save each weight a second time, through
+    the Keras wrapper of the same ``tf.Variable`` (keras-team/keras#23553). On JAX
+    the pass must be converted by the archive (jax2tf), which needs the model
+    tracked (one ``tf.Variable`` copy per weight) and leaves an extra ``predict``
+    signature in the SavedModel.
+    """
+    import keras
+
+    def forward(features):
+        return model(features, training=False)
+
+    if keras.backend.backend() == "tensorflow":
+        return forward
+    archive.track(model)
+    return archive.add_endpoint("predict", forward, input_signature=[spec])
+
+
 def _save_keras(model, name, folder) -> str:
-    """Save ``<name>.keras`` with the model named ``name`` (restored afterwards)."""
+    """Save ``<name>.keras``: the weights of an uncompiled copy named ``name``.
+
+    Keras 3 ignores ``include_optimizer=False`` for ``.keras`` files, so a copy
+    without an optimizer is what keeps SGD momentum (as large as the weights) out
+    of the file; ``rz.load`` compiles a model that loads uncompiled.
+    """
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    copy.name = name  # so rz.load of this file gives back a model that knows its entry
     filename = f"{name}.keras"
-    original = model.name
-    model.name = name  # so rz.load of this file gives back a model that knows its entry
-    try:
-        model.save(pathlib.Path(folder) / filename)
-    finally:
-        model.name = original
+    copy.save(pathlib.Path(folder) / filename)
     return filename
 
 

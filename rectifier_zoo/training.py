@@ -125,6 +125,35 @@ def compile_model(model, recipe, n_train):
     )
 
 
+# Recipe fields a resumed run may change: they bound the run, they do not shape it.
+_MAY_CHANGE_ON_RESUME = ("epochs", "patience")
+
+
+def run_facts(recipe, seed) -> dict:
+    """What a checkpoint must have been trained with for a run to resume from it."""
+    facts = {k: v for k, v in recipe.to_dict().items() if k not in _MAY_CHANGE_ON_RESUME}
+    return {**facts, "seed": seed}
+
+
+def check_resumable(state, recipe, seed, checkpoint_dir):
+    """Refuse to resume a checkpoint made with another recipe or seed.
+
+    The restored optimizer variables include the learning rate, so resuming with
+    another rate would silently keep the old one.
+    """
+    saved = state.get("run")
+    if saved is None:  # a checkpoint older than this check
+        return
+    now = json.loads(json.dumps(run_facts(recipe, seed)))  # tuples -> lists, as saved
+    changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+    if changed:
+        was = ", ".join(f"{k}={saved.get(k)!r}" for k in changed)
+        raise ConfigError(
+            f"{checkpoint_dir} holds a run trained with {was}; resume it with the same settings "
+            f"(only {' and '.join(_MAY_CHANGE_ON_RESUME)} may change) or use another checkpoint_dir"
+        )
+
+
 def error_rate(model, x, y, batch_size=1000) -> float:
     """Fraction of examples whose most probable class is wrong."""
     probs = model.predict(x, batch_size=batch_size, verbose=0)
@@ -179,10 +208,11 @@ def fit(
     if recipe.pretrain is not None and state is None:
         pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose)
         if checkpoint_dir:  # a crash in fine-tuning must not cost the pre-training
-            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": pretraining})
+            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": pretraining, "run": run_facts(recipe, seed)})
             state = checkpoint.load_state(checkpoint_dir)
     best_weights, initial_epoch, history = None, 0, {}
     if state is not None:
+        check_resumable(state, recipe, seed, checkpoint_dir)
         state, best_weights = checkpoint.restore(checkpoint_dir, model)
         initial_epoch, history = state["epoch"] + 1, state["history"]
         pretraining = state.get("pretraining", [])
@@ -198,9 +228,21 @@ def fit(
         initial_best_weights=best_weights,
     )
     probe = SparsityCallback(xv, sample_size=min(sparsity_sample, len(xv)), seed=seed)
-    cbs = [probe, stopper, *callbacks]
+    cbs = [probe, stopper]
+    stateful = {}
+    if recipe.lr_decay_patience:
+        stateful["lr_decay"] = checkpoint.ResumableLearningRateDecay(
+            monitor="val_accuracy",
+            mode="max",
+            factor=recipe.lr_decay_factor,
+            patience=recipe.lr_decay_patience,
+            initial_state=(state or {}).get("lr_decay"),
+            verbose=int(verbose > 0),
+        )
+    cbs += [*stateful.values(), *callbacks]
     if checkpoint_dir:
-        cbs.append(checkpoint.EpochCheckpoint(checkpoint_dir, stopper, history, {"pretraining": pretraining}))
+        extra = {"pretraining": pretraining, "run": run_facts(recipe, seed)}
+        cbs.append(checkpoint.EpochCheckpoint(checkpoint_dir, stopper, history, extra, stateful))
     done = state is not None and state.get("stopped", False)
     if recipe.epochs > initial_epoch and not done:
         fitted = model.fit(

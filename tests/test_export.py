@@ -176,6 +176,102 @@ def test_tfsm_layer_serves_the_signature(exported, trained):
     assert np.asarray(out["class"]).dtype == np.int64
 
 
+def checkpoint_values(version_dir):
+    """How many float values the SavedModel's checkpoint stores (the weights, however named)."""
+    import tensorflow as tf
+
+    prefix = str(version_dir / "variables" / "variables")
+    dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
+    return sum(int(np.prod(shape)) for name, shape in tf.train.list_variables(prefix) if dtypes[name].is_floating)
+
+
+def keras_file_contents(path):
+    """A .keras file's stored value count, top-level weight groups and config."""
+    import io
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(path) as archive, h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
+        sizes = []
+        weights.visititems(lambda _, item: sizes.append(item.size) if isinstance(item, h5py.Dataset) else None)
+        return sum(sizes), set(weights), json.loads(archive.read("config.json"))
+
+
+@pytest.fixture(scope="module")
+def momentum_export(tmp_path_factory):
+    """A model compiled with SGD momentum that has trained a step (so it has slots), exported."""
+    from rectifier_zoo.training import compile_model
+
+    model = rz.build_model(NAME, hidden=(16, 16), seed=2)
+    compile_model(model, Recipe(batch_size=20, momentum=0.9), n_train=20)
+    x, y = blobs(20, 4)
+    model.train_on_batch(x, y)
+    assert model.optimizer.variables  # the momentum slots the export must leave behind
+    return model, rz.export(model, tmp_path_factory.mktemp("momentum"), verbose=0)
+
+
+def test_saved_model_stores_each_weight_once(momentum_export, exported, trained):
+    # keras-team/keras#23553: tracking the model stored every weight twice
+    assert checkpoint_values(momentum_export[1]) == momentum_export[0].count_params()
+    assert checkpoint_values(exported[1]) == trained[0].count_params()
+
+
+def test_keras_file_holds_weights_without_optimizer_state(momentum_export, tmp_path):
+    model, folder = momentum_export
+    exported_file = folder / f"{NAME}.keras"
+    plain_file = tmp_path / "plain.keras"
+    model.save(plain_file)
+    values, groups, config = keras_file_contents(exported_file)
+    assert values == model.count_params() and "optimizer" not in groups
+    assert config["config"]["name"] == NAME and not config.get("compile_config")
+    assert "optimizer" in keras_file_contents(plain_file)[1]
+    assert exported_file.stat().st_size < plain_file.stat().st_size
+
+
+def test_saved_model_and_rz_load_predict_like_the_model(momentum_export):
+    import tensorflow as tf
+
+    model, folder = momentum_export
+    x = x_batch()
+    expected = model.predict(x, verbose=0)
+    out = tf.saved_model.load(str(folder)).signatures["serving_default"](features=tf.constant(x))
+    np.testing.assert_allclose(out["probabilities"].numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert out["class"].dtype == tf.int64 and list(out["class"].numpy()) == list(expected.argmax(axis=1))
+    loaded = rz.load(folder, verbose=False)
+    assert loaded.compiled  # hub compiles a file saved uncompiled
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+
+
+JAX_EXPORT_SCRIPT = """
+import json, sys, numpy as np, tensorflow as tf, rectifier_zoo as rz
+model = rz.build_model("mnist_rect_l1", hidden=(16, 16), seed=1)
+folder = rz.export(model, sys.argv[1], verbose=0)
+x = np.random.default_rng(0).random((4, 784)).astype("float32")
+out = tf.saved_model.load(str(folder)).signatures["serving_default"](features=tf.constant(x))
+prefix = str(folder / "variables" / "variables")
+print(json.dumps({
+    "error": float(np.abs(out["probabilities"].numpy() - model.predict(x, verbose=0)).max()),
+    "class": out["class"].dtype.name,
+    "stored": sum(int(np.prod(s)) for n, s in tf.train.list_variables(prefix) if "OBJECT_GRAPH" not in n),
+    "params": model.count_params(),
+}))
+"""
+
+
+def test_jax_backend_export_serves_the_signature(tmp_path):
+    pytest.importorskip("jax")
+    env = {**ENV, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "RECTIFIER_ZOO_HOME": str(tmp_path / "home")}
+    out = subprocess.run(
+        [sys.executable, "-c", JAX_EXPORT_SCRIPT, str(tmp_path / "ex")], env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["error"] < 1e-5 and report["class"] == "int64"
+    assert report["stored"] == report["params"]
+
+
 def test_versions_count_up_and_explicit_versions_are_not_overwritten(trained, tmp_path):
     model = trained[0]
     assert rz.export(model, tmp_path, verbose=0).name == "1"

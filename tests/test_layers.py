@@ -64,6 +64,27 @@ def test_reconstruction_losses_worked_by_hand(reconstruction, expected):
     assert float(numpy_of(ae.reconstruction_loss(x2, ae.encode(x2)))) == pytest.approx(expected, abs=1e-5)
 
 
+def tanh_aes(n_in=8, units=4, seed=0):
+    """Two tanh auto-encoders with the same large random weights, for [-1, 1] and [0, 1] inputs."""
+    rng = np.random.default_rng(seed)
+    w, bh, bv = 3 * rng.normal(size=(n_in, units)), rng.normal(size=units), 3 * rng.normal(size=n_in)
+    pair = [TiedDenseAutoencoder(units, activation="tanh", input_range=r) for r in ("symmetric", "unit")]
+    return [built(ae, n_in, w, bh, bv) for ae in pair]
+
+
+def test_xent_of_tanh_codes_compares_their_unit_image_and_is_never_negative():
+    symmetric, unit = tanh_aes()
+    codes = np.tanh(3 * np.random.default_rng(1).normal(size=(64, 8))).astype("float32")  # many near -1
+    h = symmetric.encode(codes)  # the raw codes are what is encoded
+    loss = float(numpy_of(symmetric.reconstruction_loss(codes, h)))
+    assert 0.0 <= loss < np.inf
+    mapped = float(numpy_of(unit.reconstruction_loss((codes + 1) / 2, h)))
+    assert loss == pytest.approx(mapped, rel=1e-5)
+    decoded = numpy_of(symmetric.decode(h))  # back in the inputs' own range
+    np.testing.assert_allclose(decoded, 2 * numpy_of(unit.decode(h)) - 1, atol=1e-6)
+    assert decoded.min() >= -1.0 and decoded.max() <= 1.0
+
+
 def test_default_reconstruction_follows_the_paper():
     assert TiedDenseAutoencoder(2, activation="rect").reconstruction == "softplus_mse"
     assert TiedDenseAutoencoder(2, activation="softplus").reconstruction == "softplus_mse"
@@ -118,6 +139,8 @@ def test_l1_on_the_code_is_added_while_training():
         ({"reconstruction": "mse"}, "unknown reconstruction 'mse'"),
         ({"l1": -1.0}, "l1 must lie in"),
         ({"units": 0}, "units must lie in"),
+        ({"input_range": "wide"}, "unknown input_range 'wide'"),
+        ({"activation": "tanh", "input_range": "unbounded"}, "sigmoid_xent reconstruction needs inputs in"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, message):
@@ -135,6 +158,8 @@ def test_sign_flip_negates_the_last_half():
 
 
 def test_config_round_trip():
-    ae = TiedDenseAutoencoder(7, activation="tanh", corruption="gaussian", corruption_level=0.1, l1=0.01, seed=5)
+    ae = TiedDenseAutoencoder(
+        7, activation="tanh", corruption="gaussian", corruption_level=0.1, l1=0.01, seed=5, input_range="symmetric"
+    )
     clone = TiedDenseAutoencoder.from_config(ae.get_config())
-    assert clone.get_config() == ae.get_config()
+    assert clone.get_config() == ae.get_config() and clone.input_range == "symmetric"

@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 
+from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.models import build_classifier
-from rectifier_zoo.pretraining import PretrainConfig, pretrain, pretrain_layer
+from rectifier_zoo.pretraining import PretrainConfig, input_range, pretrain, pretrain_layer
 from toydata import blobs
 
 
@@ -32,3 +34,31 @@ def test_pretraining_uses_the_models_l1_by_default():
 
     model = build_classifier(20, 3, hidden=(4, 4), l1=0.002)
     assert layer_l1(model, 1) == 0.002 and layer_l1(build_classifier(20, 3, hidden=(4,)), 1) == 0.0
+
+
+def test_tanh_pretraining_losses_are_finite_and_non_negative_at_every_layer():
+    # Layer 2 reconstructs tanh codes in [-1, 1]: a cross-entropy against them was unbounded below.
+    x = np.random.default_rng(0).uniform(size=(200, 20)).astype("float32")
+    model = build_classifier(20, 3, hidden=(32, 32), neuron="tanh", seed=0)
+    report = pretrain(model, x, PretrainConfig(epochs=2, learning_rate=0.05), verbose=0)
+    assert [r["layer"] for r in report] == ["hidden_1", "hidden_2"]
+    for r in report:
+        for key in ("reconstruction_before", "reconstruction_after"):
+            assert np.isfinite(r[key]) and r[key] >= 0.0, r
+
+
+def test_input_range_is_read_off_the_data():
+    assert input_range(np.array([0.0, 0.5, 1.0])) == "unit"
+    assert input_range(np.tanh(np.array([-3.0, 0.5]))) == "symmetric"
+    assert input_range(np.array([0.0, 2.5])) == "unbounded"
+    assert input_range(np.array([np.nan, 0.5])) == "unbounded"
+
+
+def test_tanh_codes_get_a_symmetric_autoencoder_and_unbounded_codes_are_refused():
+    model = build_classifier(20, 3, hidden=(8,), neuron="tanh", seed=0)
+    codes = np.tanh(np.random.default_rng(1).normal(size=(50, 20))).astype("float32")
+    config = PretrainConfig(epochs=0)
+    ae, _ = pretrain_layer(model.get_layer("hidden_1"), codes, config)
+    assert ae.input_range == "symmetric"
+    with pytest.raises(ConfigError, match="sigmoid_xent reconstruction needs inputs in"):
+        pretrain_layer(model.get_layer("hidden_1"), 3 * codes, config)

@@ -93,3 +93,52 @@ def test_steps_per_execution_fuses_small_batches():
     assert steps_per_execution(100, 50_000) == 10
     assert steps_per_execution(10, 35) == 4  # never more than an epoch
     assert steps_per_execution(5000, 100) == 1
+
+
+def test_learning_rate_decay_divides_the_rate_on_a_plateau_and_resumes_its_counters():
+    import keras
+
+    from rectifier_zoo.checkpoint import ResumableLearningRateDecay
+
+    model = small()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    decay = ResumableLearningRateDecay(monitor="val_accuracy", mode="max", factor=0.1, patience=2)
+    decay.set_model(model)
+    decay.on_train_begin()
+    for epoch, accuracy in enumerate([0.5, 0.6, 0.6]):  # one epoch without gain: not yet
+        decay.on_epoch_end(epoch, {"val_accuracy": accuracy})
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
+    saved = decay.state()
+    assert saved == {"wait": 1, "best": pytest.approx(0.6), "cooldown_counter": 0}
+    # a new process: the counters come back, so the second flat epoch decays the rate
+    again = ResumableLearningRateDecay(monitor="val_accuracy", mode="max", factor=0.1, patience=2, initial_state=saved)
+    again.set_model(model)
+    again.on_train_begin()
+    again.on_epoch_end(3, {"val_accuracy": 0.6})
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+def test_a_decaying_run_logs_its_rate_and_checkpoints_the_decay(tmp_path):
+    recipe = Recipe(learning_rate=0.1, epochs=2, patience=10, lr_decay_patience=1, lr_decay_factor=0.5)
+    result = fit(small(), SPLITS, recipe, verbose=0, checkpoint_dir=tmp_path)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert set(state["lr_decay"]) == {"wait", "best", "cooldown_counter"}
+    assert result.history["learning_rate"][0] == pytest.approx(0.1)
+    assert result.hyperparameters["lr_decay_patience"] == 1
+
+
+def test_resuming_with_another_recipe_or_seed_is_refused(tmp_path):
+    fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=1), verbose=0, checkpoint_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"trained with learning_rate=0.1; resume it with the same settings"):
+        fit(small(), SPLITS, Recipe(learning_rate=0.05, epochs=2), verbose=0, checkpoint_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"trained with seed=0"):
+        fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=2), seed=1, verbose=0, checkpoint_dir=tmp_path)
+    # more epochs (and patience) may change: the run goes on
+    assert fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=2, patience=9), verbose=0, checkpoint_dir=tmp_path).epochs == 2
+
+
+def test_bad_decay_settings_are_refused():
+    with pytest.raises(ConfigError, match=r"lr_decay_factor must lie in \(0.0, 1.0\)"):
+        Recipe(lr_decay_patience=2, lr_decay_factor=1.0)
+    with pytest.raises(ConfigError, match="lr_decay_patience must be an integer"):
+        Recipe(lr_decay_patience=1.5)

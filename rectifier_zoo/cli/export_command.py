@@ -1,10 +1,11 @@
-"""``export``: a trained model as a TF Serving version with its card; ``models.config``."""
+"""``export``: a trained model as a TF Serving version with its card; ``models.config``.
+``ship``: the best reproduction run of each entry, exported into the repository's zoo."""
 
 from __future__ import annotations
 
 import pathlib
 
-from rectifier_zoo.cli import positive_int
+from rectifier_zoo.cli import positive_float, positive_int
 
 
 def configure(subparsers):
@@ -32,6 +33,43 @@ def configure(subparsers):
         "container (default: its absolute path here)",
     )
     p.set_defaults(handler=run_export)
+    configure_ship(subparsers)
+
+
+def configure_ship(subparsers):
+    from rectifier_zoo import shipping
+
+    p = subparsers.add_parser(
+        "ship",
+        help="export the best reproduction run of each entry into the shipped zoo (exports/)",
+        description="For every entry matching --entries, pick the full reproduction run with the lowest "
+        "validation error among the result JSONs under --results that have a .keras beside them "
+        "(`rectifier-zoo reproduce --save-models`), and export it into EXPORT_DIR with its model card, "
+        "manifest.json and models.config. Entries already shipped are kept (one copy of each artifact in "
+        "the repository) unless --replace; runs no better than chance are refused.",
+    )
+    p.add_argument("--results", type=pathlib.Path, action="append",
+                   help="directory of result JSONs and .keras files; repeatable (default: reproduction/results)")
+    p.add_argument("--export-dir", type=pathlib.Path, default=pathlib.Path("exports"), help="default: exports/")
+    p.add_argument("--entries", action="append",
+                   help=f"fnmatch pattern of entries to ship; repeatable (default: {' '.join(shipping.DEFAULT_PATTERNS)})")
+    p.add_argument("--replace", action="store_true", help="re-export entries already shipped (a new version; the old goes)")
+    p.add_argument("--budget-mb", type=positive_float, default=shipping.DEFAULT_BUDGET_MB,
+                   help=f"refuse to grow EXPORT_DIR past this size (default: {shipping.DEFAULT_BUDGET_MB:g} MB)")
+    p.set_defaults(handler=run_ship)
+
+
+def run_ship(args):
+    from rectifier_zoo import shipping
+
+    decisions = shipping.ship(
+        args.results or [pathlib.Path("reproduction/results")],
+        args.export_dir,
+        patterns=tuple(args.entries or shipping.DEFAULT_PATTERNS),
+        replace=args.replace,
+        budget_mb=args.budget_mb,
+    )
+    return 0 if decisions else 1
 
 
 def run_export(args):

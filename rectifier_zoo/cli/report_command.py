@@ -1,6 +1,7 @@
 """``reproduce`` and ``report``: the paper's tables regenerated, then written up.
 
-``reproduce`` trains a plan of runs (entries x seeds, or the Figure 3 L1 sweep),
+``reproduce`` trains a plan of runs (entries x seeds, the Figure 3 L1 sweep, or the
+softplus-to-rectifier α sweep),
 writing each finished run's result JSON into ``--out`` as it finishes and skipping
 runs whose JSON is already there; ``report`` turns those JSONs into Markdown with
 figures.
@@ -27,6 +28,17 @@ def non_negative_float(text):
     return value
 
 
+def alpha_value(text):
+    """argparse type: an α > 0 of (1/α)·softplus(αx); ``inf`` is accepted (the sweep always has it)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
 def configure(subparsers):
     p = subparsers.add_parser(
         "reproduce",
@@ -47,13 +59,23 @@ def configure(subparsers):
         help="fnmatch pattern over the entries of each dataset, without the dataset prefix "
         "('*': all 8 incl. _dae; default: the 4 workshop Table 1 rows)",
     )
-    p.add_argument(
+    sweeps = p.add_mutually_exclusive_group()
+    sweeps.add_argument(
         "--l1-sweep",
         nargs="*",
         type=non_negative_float,
         metavar="L1",
         help="Figure 3: train <dataset>_rect_l1 for each L1 value x seed instead of the table rows "
         "(no values: 0 1e-4 3e-4 1e-3 3e-3 1e-2)",
+    )
+    sweeps.add_argument(
+        "--alpha-sweep",
+        nargs="*",
+        type=alpha_value,
+        metavar="ALPHA",
+        help="the paper's NORB softplus-to-rectifier sweep: train <dataset>_softplus with (1/α)·softplus(αx) "
+        "for each α x seed, plus α = ∞, which is <dataset>_rect (no L1, like the softplus runs), instead of "
+        "the table rows (no values: 1 1.3 2 3 6; ∞ is always added)",
     )
     p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
     p.add_argument("--data-dir", type=pathlib.Path, help="directory with the dataset's files")
@@ -85,7 +107,10 @@ def run_reproduce(args):
 
     datasets = args.dataset or ["shapeset"]
     sweep = None if args.l1_sweep is None else (args.l1_sweep or list(reproduction.DEFAULT_L1_SWEEP))
-    runs = reproduction.plan(datasets, seeds=args.seeds, first_seed=args.seed, entries=args.entries, l1_sweep=sweep)
+    alphas = None if args.alpha_sweep is None else (args.alpha_sweep or list(reproduction.DEFAULT_ALPHA_SWEEP))
+    runs = reproduction.plan(
+        datasets, seeds=args.seeds, first_seed=args.seed, entries=args.entries, l1_sweep=sweep, alpha_sweep=alphas
+    )
     mode = reproduction.mode_of(args.quick, args.tiny)
     print(f"reproduce: {len(runs)} run(s) on {', '.join(datasets)}, {mode} mode; results in {args.out}", flush=True)
     results = reproduction.run_plan(
@@ -101,6 +126,7 @@ def run_reproduce(args):
         say=lambda line: print(line, flush=True),
     )
     title = "Figure 3 sweep" if sweep is not None else "Workshop Table 1 rows"
+    title = "Softplus-to-rectifier α sweep" if alphas is not None else title
     print()
     print(f"{title}, ours beside the paper's" + ("" if mode == "full" else f" — {mode.upper()} run: small splits, few epochs"))
     print(reproduction.summary_table(results))

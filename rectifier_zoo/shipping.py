@@ -1,0 +1,133 @@
+"""Shipping the zoo: the best finished reproduction run of each entry, exported into ``exports/``.
+
+``ship(["reproduction/results"], "exports")`` reads the result JSONs that
+``rectifier-zoo reproduce --save-models`` wrote (each beside its ``.keras`` file),
+picks for every entry the full run with the lowest *validation* error (the test
+split never chooses a model), and exports it with ``serving.export``: a TF Serving
+version folder with its model card, listed in ``manifest.json``.
+
+The repository keeps each artifact once: an entry already in the export dir is
+left alone unless ``replace=True``, so re-running ``ship`` after more seeds
+finish does not commit a new copy of every model. Runs no better than chance are
+refused rather than shipped, and a size budget keeps the export dir from growing
+past what a git repository should carry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import pathlib
+import shutil
+
+from rectifier_zoo import report, serving, zoo
+from rectifier_zoo.errors import ConfigError
+
+# What the repository ships by default: the datasets this team can train offline.
+DEFAULT_PATTERNS = ("shapeset_*", "fashion_mnist_*")
+DEFAULT_BUDGET_MB = 150.0  # exports/ over this is a repository nobody wants to clone
+# A model whose validation accuracy is under 1.1x chance learned (almost) nothing.
+CHANCE_MARGIN = 1.1
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What ``ship`` did, or would do, with one entry."""
+
+    name: str
+    action: str  # "shipped", "kept", "refused", "no model"
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.name}: {self.action} ({self.detail})"
+
+
+def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
+    """Full table runs with a saved ``.keras`` beside them, grouped by entry, best validation error first."""
+    results, _ = report.load_results(result_dirs)
+    found = {}
+    for r in results:
+        hp = r.get("hyperparameters") or {}
+        keras_file = pathlib.Path(r["path"]).with_suffix(".keras")
+        sweep = hp.get("l1_sweep") or hp.get("alpha_sweep")
+        if report.mode(r) != "full" or sweep or not keras_file.is_file():
+            continue
+        if any(fnmatch.fnmatchcase(r["name"], p) for p in patterns):
+            found.setdefault(r["name"], []).append(r)
+    return {name: sorted(runs, key=lambda r: r["valid_error"]) for name, runs in sorted(found.items())}
+
+
+def chance_error(name) -> float:
+    return 1.0 - 1.0 / zoo.get_spec(name, tuned=False).num_classes
+
+
+def folder_mb(path) -> float:
+    path = pathlib.Path(path)
+    if not path.exists():
+        return 0.0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def ship(result_dirs, export_dir="exports", patterns=DEFAULT_PATTERNS, replace=False, budget_mb=DEFAULT_BUDGET_MB, say=print):
+    """Export the best full run of every matching entry into ``export_dir``.
+
+    Args:
+        result_dirs: directories of result JSONs with ``.keras`` files beside them.
+        export_dir: the TF Serving model base folder (``exports``).
+        patterns: fnmatch patterns of the entries to ship.
+        replace: re-export an entry already shipped (its old versions are removed).
+        budget_mb: refuse to grow ``export_dir`` past this many megabytes.
+        say: where one line per entry goes.
+
+    Returns:
+        The ``Decision`` per entry.
+
+    Example:
+
+    >>> ship(["reproduction/results"], "exports")
+    [Decision(name='fashion_mnist_rect_l1', action='shipped', detail='seed 1, valid 10.0%, test 10.5% -> exports/...')]
+    """
+    export_dir = pathlib.Path(export_dir)
+    decisions = []
+    for name, runs in candidates(result_dirs, patterns).items():
+        decision = _ship_one(name, runs[0], export_dir, replace, budget_mb)
+        say(decision.line())
+        decisions.append(decision)
+    if not decisions:
+        say(f"nothing to ship: no full run with a saved model matches {', '.join(patterns)} "
+            "(train with `rectifier-zoo reproduce --save-models`)")
+    if any(d.action == "shipped" for d in decisions):
+        serving.write_serving_config(export_dir, base_path="/models")
+        say(f"{export_dir} is {folder_mb(export_dir):.0f} MB")
+    return decisions
+
+
+def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
+    seed = (best.get("hyperparameters") or {}).get("seed")
+    facts = f"seed {seed}, valid {best['valid_error']:.2%}, test {best['test_error']:.2%}"
+    if best["valid_error"] >= 1.0 - CHANCE_MARGIN * (1.0 - chance_error(name)):
+        return Decision(name, "refused", f"{facts}: no better than chance ({chance_error(name):.1%} error)")
+    shipped = serving.versions(export_dir / name)
+    if shipped and not replace:
+        return Decision(name, "kept", f"version {max(shipped)} already shipped; --replace to ship {facts}")
+    grown = folder_mb(export_dir) - folder_mb(export_dir / name) + export_mb(name)
+    if grown > budget_mb:
+        raise ConfigError(
+            f"shipping {name} would grow {export_dir} to about {grown:.0f} MB, over the {budget_mb:.0f} MB budget; "
+            "ship fewer entries (--entries) or raise --budget-mb if the repository can carry it"
+        )
+    keras_file = pathlib.Path(best["path"]).with_suffix(".keras")
+    result = {k: v for k, v in best.items() if k != "path"}
+    # A new version number, so a server or cache holding the old one sees the change.
+    version = max(shipped) + 1 if shipped else None
+    target = serving.export(keras_file, export_dir, name=name, version=version, result=result, verbose=0)
+    for old in shipped:  # only after the new one is whole: the repository keeps one copy
+        shutil.rmtree(export_dir / name / str(old))
+    if shipped:
+        serving.update_manifest(export_dir)
+    return Decision(name, "shipped", f"{facts} -> {target}")
+
+
+def export_mb(name) -> float:
+    """About how big an export of ``name`` is: two float32 copies (SavedModel and .keras)."""
+    return 2 * 4 * zoo.get_spec(name, tuned=False).parameters / 1e6

@@ -1,0 +1,71 @@
+"""``rectifier-zoo ship``: the best run of each entry exported into the zoo, once, within a budget."""
+
+import json
+
+import pytest
+
+from rectifier_zoo import cli, hub, serving, shipping, zoo
+from rectifier_zoo.errors import ConfigError
+from test_reproduction import fake, write
+
+
+@pytest.fixture(autouse=True)
+def zoo_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+
+
+def saved_run(directory, seed, valid_error, name="shapeset_rect_l1", mode="full"):
+    """A result JSON with a small trained-shape model saved beside it, as `reproduce --save-models` leaves them."""
+    data = fake(name, seed, valid_error + 0.01, (0.9, 0.8, 0.7), quick=mode == "quick")
+    data["valid_error"] = valid_error
+    stem = f"{name}--seed{seed}" + ("" if mode == "full" else f"--{mode}")
+    write(directory, f"{stem}.json", data)
+    zoo.build_model(name, hidden=(8, 8, 8), seed=seed).save(directory / f"{stem}.keras")
+    return data
+
+
+def test_ship_exports_the_lowest_validation_error_then_keeps_or_replaces_it(tmp_path, capsys):
+    results, exports = tmp_path / "results", tmp_path / "exports"
+    saved_run(results, 0, 0.30)
+    saved_run(results, 1, 0.25)  # the best on validation: shipped
+    saved_run(results, 2, 0.20, mode="quick")  # quick runs are never shipped
+    write(results, "shapeset_rect--seed0.json", fake("shapeset_rect", 0, 0.3, (0.5, 0.5, 0.5)))  # no model saved
+
+    [decision] = shipping.ship([results], exports)
+    assert decision.action == "shipped" and "seed 1, valid 25.00%" in decision.detail
+    card = json.loads((exports / "shapeset_rect_l1" / "1" / "model_card.json").read_text())
+    assert card["metrics"]["valid_error"] == 0.25 and card["hyperparameters"]["seed"] == 1
+    manifest = json.loads((exports / "manifest.json").read_text())
+    assert list(manifest["models"]) == ["shapeset_rect_l1"]
+    assert 'base_path: "/models/shapeset_rect_l1"' in (exports / "models.config").read_text()
+    assert hub.load(exports / "shapeset_rect_l1", verbose=False).name == "shapeset_rect_l1"
+
+    [decision] = shipping.ship([results], exports)
+    assert decision.action == "kept" and "version 1 already shipped" in decision.detail
+
+    [decision] = shipping.ship([results], exports, replace=True)
+    assert decision.action == "shipped"
+    assert serving.versions(exports / "shapeset_rect_l1") == [2]  # a new number; the old copy is gone
+    assert list(json.loads((exports / "manifest.json").read_text())["models"]["shapeset_rect_l1"]["versions"]) == ["2"]
+
+
+def test_ship_refuses_chance_level_runs_and_a_blown_budget(tmp_path):
+    results, exports = tmp_path / "results", tmp_path / "exports"
+    saved_run(results, 0, 0.65, name="shapeset_softplus")  # 3 classes: chance is 66.7% error
+    [decision] = shipping.ship([results], exports)
+    assert decision.action == "refused" and "no better than chance (66.7% error)" in decision.detail
+    assert not (exports / "shapeset_softplus").exists()
+
+    saved_run(results, 0, 0.30)
+    with pytest.raises(ConfigError, match=r"over the 10 MB budget; ship fewer entries \(--entries\) or raise --budget-mb"):
+        shipping.ship([results], exports, patterns=("shapeset_rect_l1",), budget_mb=10)
+
+
+def test_ship_command_says_one_line_per_entry(tmp_path, capsys):
+    results = tmp_path / "results"
+    saved_run(results, 0, 0.30)
+    code = cli.main(["ship", "--results", str(results), "--export-dir", str(tmp_path / "exports")])
+    out = capsys.readouterr().out
+    assert code == 0 and "shapeset_rect_l1: shipped (seed 0, valid 30.00%, test 31.00%" in out
+    assert cli.main(["ship", "--results", str(tmp_path / "none")]) == 2
+    assert "results directory" in capsys.readouterr().err
