@@ -97,12 +97,23 @@ def recipe_key(hp) -> tuple:
     return tuple(hp.get(k, getattr(default, k)) for k in RECIPE_KEYS)
 
 
+def _spec(result):
+    return zoo.get_spec(result["name"]) if result["name"] in zoo.list_models() else None
+
+
+def on_recipe_shape(result) -> bool:
+    """Whether a run was trained the way its entry trains now, whatever its L1."""
+    spec = _spec(result)
+    return spec is None or recipe_key(result.get("hyperparameters") or {}) == recipe_key(spec.recipe.to_dict())
+
+
 def on_current_recipe(result) -> bool:
-    """Whether a run used its entry's current recipe (else it was another recipe tried)."""
-    spec = zoo.get_spec(result["name"], tuned=False) if result["name"] in zoo.list_models() else None
-    if spec is None:
-        return True
-    return recipe_key(result.get("hyperparameters") or {}) == recipe_key(spec.recipe.to_dict())
+    """Whether a run used its entry's current recipe and (tuned) L1 penalty; else it was another recipe tried."""
+    spec = _spec(result)
+    if spec is None or not on_recipe_shape(result):
+        return spec is None
+    l1 = (result.get("hyperparameters") or {}).get("l1", spec.l1)
+    return not spec.l1 or math.isclose(float(l1), spec.l1)
 
 
 def recipe_text(hp) -> str:
@@ -114,7 +125,8 @@ def recipe_text(hp) -> str:
     stop = f"early stopping after {hp.get('patience', '?')} epochs without gain, at most {hp.get('epochs', '?')} epochs"
     pre = hp.get("pretrain")
     pre = f"; DAE pre-training {pre['epochs']} epochs per layer at rate {pre['learning_rate']:g}" if pre else ""
-    return f"{sgd}, batch {batch}, {rate}, {stop}{pre}"
+    l1 = f"L1 {hp['l1']:g}, " if hp.get("l1") else ""
+    return f"{l1}{sgd}, batch {batch}, {rate}, {stop}{pre}"
 
 
 def check_result(data, path):
@@ -580,6 +592,8 @@ def render(results, skipped=(), fig_dir="figures", sources=()) -> str:
     sweep_by_dataset = {}
     for r in sweep_runs:
         sweep_by_dataset.setdefault(r["dataset"], []).append(r)
+    for r in figure3_table_points(results, sweep_by_dataset):
+        sweep_by_dataset[r["dataset"]].append(r)
     if not sweep_by_dataset:
         lines += ["Not yet run here: `rectifier-zoo reproduce --l1-sweep --seeds 5` trains it.", ""]
     for dataset, runs in sorted(sweep_by_dataset.items()):
@@ -612,15 +626,18 @@ def recipes_section(runs):
     per_dataset = {}
     for r in runs:
         hp = r.get("hyperparameters") or {}
-        text = recipe_text({k: v for k, v in hp.items() if k != "pretrain"})
+        text = recipe_text({k: v for k, v in hp.items() if k not in ("pretrain", "l1")})  # one line per dataset
         per_dataset.setdefault(r["dataset"], {}).setdefault(text, set()).add(r["name"])
     lines = ["## Recipes", "",
              "The paper's datasets keep the paper's protocol (plain SGD, batch 10, a constant rate, early stopping on "
              "validation error). Fashion-MNIST is not in the paper; its entries use a recipe of their own "
-             "(`zoo.FASHION_RECIPE`), chosen because the paper's stopped early at a worse error (see below).", ""]
+             "(`zoo.FASHION_RECIPE`), chosen because the paper's stopped early at a worse error (see below). "
+             "An L1 penalty chosen on the validation split (`tuning/results/`) replaces the paper's 0.001 where "
+             "one is recorded.", ""]
     for dataset, recipes in sorted(per_dataset.items()):
         for text, names in sorted(recipes.items()):
-            lines.append(f"- {DATA.get(dataset, (dataset,))[0]} ({len(names)} entries): {text}.")
+            count = f"{len(names)} {'entry' if len(names) == 1 else 'entries'}"
+            lines.append(f"- {DATA.get(dataset, (dataset,))[0]} ({count}): {text}.")
     return lines + [""]
 
 
@@ -636,6 +653,19 @@ def other_recipes_section(runs):
         cell = Cell.of(members)
         lines.append(f"| `{name}` | {text} | {cell.runs_label()} | {cell.error_text()} | {cell.zeros_text()} |")
     return lines + [""]
+
+
+def figure3_table_points(results, swept):
+    """Table runs that are points of a dataset's Figure 3 too: its `_rect_l1` runs (at their L1) and
+    `_rect` runs (L1 = 0) trained like the sweep, on the datasets in ``swept``."""
+    rows = {f"{d}_rect_l1" for d in swept} | {f"{d}_rect" for d in swept}
+
+    def point(r):  # the same L1 and seed is the same run: drawn once
+        hp = r.get("hyperparameters") or {}
+        return r["dataset"], float(hp.get("l1", 0.0)), hp.get("seed")
+
+    drawn = {point(r) for runs in swept.values() for r in runs}
+    return [r for r in results if r["name"] in rows and not is_sweep(r) and on_recipe_shape(r) and point(r) not in drawn]
 
 
 def figure_sections(by_name, fig_dir):

@@ -21,7 +21,6 @@ import pathlib
 import shutil
 
 from rectifier_zoo import report, serving, zoo
-from rectifier_zoo.errors import ConfigError
 
 # What the repository ships by default: the datasets this team can train offline.
 DEFAULT_PATTERNS = ("shapeset_*", "fashion_mnist_*")
@@ -43,14 +42,15 @@ class Decision:
 
 
 def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
-    """Full table runs with a saved ``.keras`` beside them, grouped by entry, best validation error first."""
+    """Full table runs of each entry's current recipe and L1 with a saved ``.keras`` beside them,
+    grouped by entry, best validation error first."""
     results, _ = report.load_results(result_dirs)
     found = {}
     for r in results:
         hp = r.get("hyperparameters") or {}
         keras_file = pathlib.Path(r["path"]).with_suffix(".keras")
         sweep = hp.get("l1_sweep") or hp.get("alpha_sweep")
-        if report.mode(r) != "full" or sweep or not keras_file.is_file():
+        if report.mode(r) != "full" or sweep or not keras_file.is_file() or not report.on_current_recipe(r):
             continue
         if any(fnmatch.fnmatchcase(r["name"], p) for p in patterns):
             found.setdefault(r["name"], []).append(r)
@@ -76,7 +76,8 @@ def ship(result_dirs, export_dir="exports", patterns=DEFAULT_PATTERNS, replace=F
         export_dir: the TF Serving model base folder (``exports``).
         patterns: fnmatch patterns of the entries to ship.
         replace: re-export an entry already shipped (its old versions are removed).
-        budget_mb: refuse to grow ``export_dir`` past this many megabytes.
+        budget_mb: refuse entries that would grow ``export_dir`` past this many
+            megabytes (the others are still shipped).
         say: where one line per entry goes.
 
     Returns:
@@ -112,10 +113,8 @@ def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
         return Decision(name, "kept", f"version {max(shipped)} already shipped; --replace to ship {facts}")
     grown = folder_mb(export_dir) - folder_mb(export_dir / name) + export_mb(name)
     if grown > budget_mb:
-        raise ConfigError(
-            f"shipping {name} would grow {export_dir} to about {grown:.0f} MB, over the {budget_mb:.0f} MB budget; "
-            "ship fewer entries (--entries) or raise --budget-mb if the repository can carry it"
-        )
+        return Decision(name, "refused", f"{facts}: {export_dir} would grow to about {grown:.0f} MB, over the "
+                        f"{budget_mb:.0f} MB budget; ship fewer entries (--entries) or raise --budget-mb")
     keras_file = pathlib.Path(best["path"]).with_suffix(".keras")
     result = {k: v for k, v in best.items() if k != "path"}
     # A new version number, so a server or cache holding the old one sees the change.

@@ -5,7 +5,6 @@ import json
 import pytest
 
 from rectifier_zoo import cli, hub, serving, shipping, zoo
-from rectifier_zoo.errors import ConfigError
 from test_reproduction import fake, write
 
 
@@ -57,8 +56,10 @@ def test_ship_refuses_chance_level_runs_and_a_blown_budget(tmp_path):
     assert not (exports / "shapeset_softplus").exists()
 
     saved_run(results, 0, 0.30)
-    with pytest.raises(ConfigError, match=r"over the 10 MB budget; ship fewer entries \(--entries\) or raise --budget-mb"):
-        shipping.ship([results], exports, patterns=("shapeset_rect_l1",), budget_mb=10)
+    [decision] = shipping.ship([results], exports, patterns=("shapeset_rect_l1",), budget_mb=10)
+    assert decision.action == "refused"
+    assert decision.detail.endswith("would grow to about 24 MB, over the 10 MB budget; ship fewer entries (--entries) or raise --budget-mb")
+    assert not (exports / "shapeset_rect_l1").exists()
 
 
 def test_ship_command_says_one_line_per_entry(tmp_path, capsys):

@@ -1,9 +1,19 @@
 """The targets and the paper's ordering (``rectifier_zoo.targets``) and their report sections."""
 
 import dataclasses
+import json
+
+import pytest
 
 from rectifier_zoo import report, targets, zoo
 from test_reproduction import fake, write
+
+
+@pytest.fixture(autouse=True)
+def untuned(tmp_path, monkeypatch):
+    """No tuning results but the ones a test writes (the repository's own would change the cells)."""
+    monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path / "tuned")
+    return tmp_path / "tuned"
 
 
 def fashion(name, seed, error, zeros, **recipe):
@@ -49,6 +59,26 @@ def test_report_keeps_runs_of_another_recipe_out_of_the_cells(tmp_path):
     row = next(line for line in text.splitlines() if "(`fashion_mnist_rect_l1`)" in line)
     assert "| 1 | 10.40% |" in row  # the other recipe's 12.46% is not averaged in
     other = text.split("## Other recipes tried")[1].split("##")[0]
-    assert "`fashion_mnist_rect_l1` | plain SGD, batch 10, rate 0.01 (constant)" in other and "12.46%" in other
+    assert "`fashion_mnist_rect_l1` | L1 0.001, plain SGD, batch 10, rate 0.01 (constant)" in other and "12.46%" in other
     assert "- `fashion_mnist_rect_l1`: **met**: test error 10.40%" in text
     assert "SGD with momentum 0.9, batch 100, rate 0.01, ×0.1 after 2 epochs without a validation gain" in text
+
+
+def test_a_tuned_l1_moves_runs_of_the_old_penalty_out_of_the_cell_and_into_figure_3(tmp_path, untuned):
+    write(untuned, "fashion_mnist_rect_l1.json", {"hyperparameters": {"l1": 0.0003}})
+    d = tmp_path / "results"
+    write(d, "old.json", fashion("fashion_mnist_rect_l1", 0, 0.1098, (0.92, 0.77, 0.69)))  # L1 0.001
+    tuned = fashion("fashion_mnist_rect_l1", 0, 0.1042, (0.85, 0.69, 0.61))
+    tuned["hyperparameters"]["l1"] = 0.0003
+    write(d, "tuned.json", tuned)
+    sweep = fashion("fashion_mnist_rect_l1", 0, 0.20, (0.99, 0.98, 0.97))
+    sweep["hyperparameters"].update({"l1": 0.01, "l1_sweep": True})
+    write(d, "sweep.json", sweep)
+    text = report.write_report([d], tmp_path / "out").read_text()
+    row = next(line for line in text.splitlines() if "(`fashion_mnist_rect_l1`)" in line)
+    assert "| 1 | 10.42% |" in row
+    assert "| `fashion_mnist_rect_l1` | L1 0.001, SGD with momentum 0.9" in text and "10.98%" in text
+    figure3 = text.split("## Figure 3")[1].split("## Sparsity")[0]
+    # the table runs are Figure 3 points too, at their own L1
+    assert "| 0.0003 | 1 | 10.42% |" in figure3 and "| 0.001 | 1 | 10.98% |" in figure3 and "| 0.01 | 1 | 20.00% |" in figure3
+    assert json.loads((untuned / "fashion_mnist_rect_l1.json").read_text())["hyperparameters"]["l1"] == 0.0003
