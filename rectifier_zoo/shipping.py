@@ -47,10 +47,9 @@ def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
     results, _ = report.load_results(result_dirs)
     found = {}
     for r in results:
-        hp = r.get("hyperparameters") or {}
         keras_file = pathlib.Path(r["path"]).with_suffix(".keras")
-        sweep = hp.get("l1_sweep") or hp.get("alpha_sweep")
-        if report.mode(r) != "full" or sweep or not keras_file.is_file() or not report.on_current_recipe(r):
+        shippable = report.mode(r) == "full" and not report.is_sweep(r) and report.on_current_recipe(r)
+        if not shippable or not keras_file.is_file():
             continue
         if any(fnmatch.fnmatchcase(r["name"], p) for p in patterns):
             found.setdefault(r["name"], []).append(r)

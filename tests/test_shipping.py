@@ -70,3 +70,15 @@ def test_ship_command_says_one_line_per_entry(tmp_path, capsys):
     assert code == 0 and "shapeset_rect_l1: shipped (seed 0, valid 30.00%, test 31.00%" in out
     assert cli.main(["ship", "--results", str(tmp_path / "none")]) == 2
     assert "results directory" in capsys.readouterr().err
+
+
+def test_ship_passes_over_runs_of_an_l1_the_entry_no_longer_uses(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path / "tuned")
+    write(tmp_path / "tuned", "shapeset_rect_l1.json", {"hyperparameters": {"l1": 0.0003}})
+    results = tmp_path / "results"
+    saved_run(results, 0, 0.20)  # the best on validation, but trained with the old L1 = 0.001
+    tuned = saved_run(results, 1, 0.30)
+    tuned["hyperparameters"]["l1"] = 0.0003
+    write(results, "shapeset_rect_l1--seed1.json", tuned)
+    [decision] = shipping.ship([results], tmp_path / "exports")
+    assert decision.action == "shipped" and "seed 1, valid 30.00%" in decision.detail
