@@ -53,7 +53,10 @@ def claim_project(project_dir, name, tuner) -> pathlib.Path:
                 f"or pass another --project-dir for a {tuner} search"
             )
         return project_dir
-    if project_dir.exists() and any(project_dir.iterdir()):
+    # Another process of the same search (chief and workers start together) may be writing
+    # the marker right now: its temporary file does not make the folder someone else's.
+    claiming = f".{ENTRY_FILE}."
+    if project_dir.exists() and any(not p.name.startswith(claiming) for p in project_dir.iterdir()):
         raise TuningError(
             f"{project_dir} is not empty and is not a rectifier-zoo search (no {ENTRY_FILE}); "
             "pass an empty or new --project-dir"
