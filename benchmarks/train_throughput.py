@@ -149,7 +149,7 @@ def library(batch, n_train, **compile_overrides):
 
 def configurations(batch, n_train, full):
     """name -> (model factory, input kind). The first two are the compared pair."""
-    from rectifier_zoo.training import steps_per_execution
+    from rectifier_zoo.compilation import steps_per_execution
 
     lib_spe = steps_per_execution(batch, n_train)
     epoch_steps = -(-n_train // batch)

@@ -19,6 +19,7 @@ import numpy as np
 
 from rectifier_zoo import atomic, checkpoint, validation
 from rectifier_zoo.callbacks import SparsityCallback
+from rectifier_zoo.compilation import jit_compile, steps_per_execution
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.models import input_width
@@ -110,18 +111,13 @@ def check_data(model, splits):
         )
 
 
-def steps_per_execution(batch_size, n_train):
-    """Steps fused per call: amortises Python overhead at the paper's tiny batches."""
-    steps_per_epoch = max(1, -(-n_train // batch_size))
-    return int(max(1, min(steps_per_epoch, 1000 // batch_size)))
-
-
 def compile_model(model, recipe, n_train):
     model.compile(
         optimizer=keras.optimizers.SGD(recipe.learning_rate, momentum=recipe.momentum),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution(recipe.batch_size, n_train),
+        jit_compile=jit_compile(),
     )
 
 

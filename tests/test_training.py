@@ -5,7 +5,8 @@ import pytest
 from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.models import build_classifier
 from rectifier_zoo.recipes import PretrainConfig, Recipe
-from rectifier_zoo.training import TrainResult, fit, steps_per_execution
+from rectifier_zoo.compilation import steps_per_execution
+from rectifier_zoo.training import TrainResult, fit
 from toydata import blob_splits
 
 SPLITS = blob_splits()

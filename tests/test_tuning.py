@@ -118,6 +118,28 @@ def test_grid_is_the_papers_and_dae_entries_tune_pretraining():
     assert [p.name for p in plain.space] == ["learning_rate"]
 
 
+def test_exact_grids_of_your_own_replace_the_ranges():
+    hm = tuning.ZooHyperModel("mnist_rect_l1", grid=(0.1, 0.03), l1_grid=(0.0, 3e-4, 1e-3), hidden=(8,))
+    hp = kt.HyperParameters()
+    hm.build(hp)
+    space = {p.name: p for p in hp.space}
+    assert sorted(space) == ["l1", "learning_rate"]  # no use_l1 switch: 0 is one of the values
+    assert list(space["learning_rate"].values) == [0.1, 0.03]
+    assert list(space["l1"].values) == [0.0, 3e-4, 1e-3]
+    assert tuning.effective_values(hm, {"learning_rate": 0.03, "l1": 0.0}) == {"learning_rate": 0.03, "l1": 0.0}
+
+
+def test_cli_grids_parse_into_the_search(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(tuning, "search", lambda name, **kw: seen.update(kw) or tuning.SearchOutcome(name, "single", None))
+    from rectifier_zoo.cli import main
+
+    assert main(["tune", "mnist_rect_l1", "--learning-rates", "0.1,0.01", "--l1-values", "0,1e-3", "--no-retrain"]) == 0
+    assert seen["grid"] == (0.1, 0.01) and seen["l1_grid"] == (0.0, 1e-3)
+    with pytest.raises(SystemExit):
+        main(["tune", "mnist_rect_l1", "--l1-values", "0,-1"])
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

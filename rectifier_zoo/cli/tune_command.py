@@ -34,6 +34,16 @@ def _range(text):
     return low, high
 
 
+def _values(text):
+    try:
+        values = tuple(float(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.1,0.03,0.01, got {text!r}") from None
+    if min(values) < 0:
+        raise argparse.ArgumentTypeError(f"values must be >= 0, got {text!r}")
+    return values
+
+
 def configure(subparsers):
     p = subparsers.add_parser(
         "tune",
@@ -60,6 +70,10 @@ def configure(subparsers):
     p.add_argument("--download", action="store_true", help="allow tensorflow-datasets to download missing data")
     p.add_argument("--export-dir", type=pathlib.Path, help="export the retrained best model there (TF Serving layout)")
     p.add_argument("--grid", action="store_true", help="exact choices over the paper's grid {0.1, 0.01, 0.001, 0.0001}")
+    p.add_argument("--learning-rates", type=_values, metavar="LR,LR,...",
+                   help="exact learning rates to choose from (a grid of your own, e.g. 0.1,0.03,0.01)")
+    p.add_argument("--l1-values", type=_values, metavar="L1,L1,...",
+                   help="exact L1 penalties to choose from (_l1 entries; 0 allowed), e.g. 0,1e-4,1e-3")
     p.add_argument("--learning-rate-range", type=_range, metavar="LOW,HIGH", help="log-scale range (default: 1e-4,0.1)")
     p.add_argument("--l1-range", type=_range, metavar="LOW,HIGH", help="log-scale L1 range (default: 1e-5,1e-2)")
     p.add_argument("--hidden", type=_hidden, metavar="N,N,...", help="hidden sizes replacing the entry's (smoke runs)")
@@ -93,7 +107,8 @@ def run_tune(args):
         download=args.download,
         export_dir=args.export_dir,
         results_dir=args.results_dir,
-        grid=args.grid,
+        grid=args.learning_rates or args.grid,
+        l1_grid=args.l1_values,
         hidden=args.hidden,
         learning_rate=args.learning_rate_range or hypermodel.LEARNING_RATE_RANGE,
         l1=args.l1_range or hypermodel.L1_RANGE,

@@ -68,6 +68,9 @@ class ZooHyperModel(kt.HyperModel):
         learning_rate: ``(low, high)`` of the log-scale learning-rate range.
         l1: ``(low, high)`` of the log-scale L1 range (``_l1`` entries).
         pretrain_learning_rate: ``(low, high)`` for ``_dae`` entries.
+        l1_grid: exact L1 values to choose from (``_l1`` entries; 0 allowed), in
+            place of ``use_l1`` + the log-scale range; with ``grid`` and no
+            ``l1_grid``, ``GRID_L1``.
         hidden: hidden sizes replacing the entry's (e.g. ``(16, 16)`` for tests).
         input_dim, num_classes: the data's width and classes (default: the entry's).
         seed: seed of the weight initialisation.
@@ -87,6 +90,7 @@ class ZooHyperModel(kt.HyperModel):
         learning_rate=LEARNING_RATE_RANGE,
         l1=L1_RANGE,
         pretrain_learning_rate=LEARNING_RATE_RANGE,
+        l1_grid=None,
         hidden=None,
         input_dim=None,
         num_classes=None,
@@ -105,6 +109,9 @@ class ZooHyperModel(kt.HyperModel):
         self.lr_range = check_range("learning_rate", learning_rate)
         self.l1_range = check_range("l1", l1)
         self.pretrain_range = check_range("pretrain_learning_rate", pretrain_learning_rate)
+        self.l1_grid = None if l1_grid is None else check_grid("l1", l1_grid)
+        if self.l1_grid is None and self.lr_grid is not None:
+            self.l1_grid = GRID_L1
         if hidden is not None:
             hidden = tuple(validation.number("hidden size", h, low=1, integer=True) for h in hidden)
             if not hidden:
@@ -126,8 +133,8 @@ class ZooHyperModel(kt.HyperModel):
             lr = hp.Float("learning_rate", *self.lr_range, sampling="log")
         values = {"learning_rate": float(lr)}
         if self.tunes_l1:
-            if self.lr_grid is not None:
-                values["l1"] = float(hp.Choice("l1", list(GRID_L1)))
+            if self.l1_grid is not None:
+                values["l1"] = float(hp.Choice("l1", list(self.l1_grid)))
             else:
                 use = hp.Boolean("use_l1", default=True)
                 l1 = hp.Float("l1", *self.l1_range, sampling="log", default=zoo.PAPER_L1)

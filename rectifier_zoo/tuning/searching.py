@@ -112,6 +112,7 @@ def search(
     learning_rate=LEARNING_RATE_RANGE,
     l1=L1_RANGE,
     pretrain_learning_rate=LEARNING_RATE_RANGE,
+    l1_grid=None,
     batch_size=None,
     retrain=True,
     chief=False,
@@ -145,6 +146,7 @@ def search(
         grid: exact choices over the paper's learning-rate grid (True) or these rates.
         hidden: hidden sizes replacing the entry's (small runs, tests).
         learning_rate, l1, pretrain_learning_rate: ``(low, high)`` log-scale ranges.
+        l1_grid: exact L1 values to choose from (``_l1`` entries), e.g. ``(0, 1e-4, 1e-3)``.
         batch_size: override the recipe's mini-batch size.
         retrain: retrain the best model and evaluate it on test (False: skip).
         chief: run only the oracle, serving workers at ``oracle``.
@@ -183,6 +185,7 @@ def search(
         learning_rate=learning_rate,
         l1=l1,
         pretrain_learning_rate=pretrain_learning_rate,
+        l1_grid=l1_grid,
         hidden=hidden,
         input_dim=splits.num_features,
         num_classes=splits.num_classes,
