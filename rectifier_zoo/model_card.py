@@ -54,7 +54,7 @@ def architecture(model) -> dict:
     }
 
 
-def build(model, name, version, result=None, keras_file=None) -> dict:
+def build(model, name, version, result=None, keras_file=None, saved_model=True) -> dict:
     """The card of ``model`` exported as ``name``/``version`` (files are added on write).
 
     Args:
@@ -63,6 +63,7 @@ def build(model, name, version, result=None, keras_file=None) -> dict:
         version: the integer version.
         result: a ``TrainResult`` or its dict (metrics, hyper-parameters), or None.
         keras_file: the ``.keras`` file's name inside the version folder.
+        saved_model: whether the folder holds a SavedModel for TF Serving.
     """
     from rectifier_zoo.training import versions
 
@@ -75,6 +76,7 @@ def build(model, name, version, result=None, keras_file=None) -> dict:
         "dataset": res.get("dataset"),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "keras_file": keras_file or f"{name}.keras",
+        "saved_model": bool(saved_model),
         "architecture": arch,
         "signature": {
             "name": "serving_default",
@@ -148,6 +150,20 @@ def _paper_rows(paper) -> list:
     return rows
 
 
+def _serving_line(card, arch) -> str:
+    signature = (
+        f"signature `serving_default`, input `features` (float32, batch × {arch['input_dim']}), "
+        "outputs `probabilities` (float32, batch × classes) and `class` (int64)"
+    )
+    if card.get("saved_model", True):
+        return f"TF Serving: this folder is a SavedModel; {signature}."
+    return (
+        "TF Serving: this folder holds the Keras file only (one copy of the weights). Write the servable "
+        f"SavedModel with `rectifier-zoo export {card['name']} --export-dir serving --serving-config "
+        f"--base-path /models`; {signature}."
+    )
+
+
 def render(card: dict) -> str:
     """The human-readable README.md of a card."""
     m, arch = card["metrics"], card["architecture"]
@@ -177,10 +193,7 @@ def render(card: dict) -> str:
         f'model = rz.load("{card["name"]}", version={card["version"]})',
         "```",
         "",
-        (
-            f"TF Serving: signature `serving_default`, input `features` (float32, batch × {arch['input_dim']}), "
-            "outputs `probabilities` (float32, batch × classes) and `class` (int64)."
-        ),
+        _serving_line(card, arch),
         "",
         "## Hyper-parameters",
         "",

@@ -93,21 +93,27 @@ class Run:
             entry's own, possibly tuned, penalty).
         alpha: the α of a softplus-to-rectifier sweep run (``math.inf``: the
             ``_rect`` entry); ``None`` for any other run.
+        options: the dataset options of a run on a variant of the entry's data,
+            as sorted ``(name, value)`` pairs; ``()`` for the data as it is.
     """
 
     name: str
     seed: int
     l1: float | None = None
     alpha: float | None = None
+    options: tuple = ()
 
     def run_id(self, mode="full") -> str:
-        """The result file's stem: entry, sweep value, seed and mode (quick/tiny runs never shadow full ones)."""
+        """The result file's stem: entry, sweep value, data options, seed and mode (quick/tiny runs
+        never shadow full ones, nor a variant's run the entry's own)."""
         sweep = "" if self.l1 is None else f"--l1-{self.l1:g}"
         sweep += "" if self.alpha is None else f"--alpha-{self.alpha:g}"
+        sweep += "".join(f"--{key}-{str(value).lower()}" for key, value in self.options)
         return f"{self.name}{sweep}--seed{self.seed}" + ("" if mode == "full" else f"--{mode}")
 
 
-def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=None, alpha_sweep=None) -> list[Run]:
+def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=None, alpha_sweep=None,
+         dataset_options=None) -> list[Run]:
     """The runs of a reproduction, in the order they train.
 
     Args:
@@ -120,25 +126,35 @@ def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=N
         alpha_sweep: α values (> 0); if given, the plan is the AISTATS NORB sweep
             instead: ``<dataset>_softplus`` with ``(1/α)·softplus(αx)`` for each
             finite α, then the α = ∞ point, ``<dataset>_rect`` (always added).
+        dataset_options: every run on this variant of its dataset, e.g.
+            ``{"swap": False}`` (see ``rz.datasets.check_options``); options equal
+            to the defaults are dropped, so ``{}`` is the data as it is.
 
     Example:
 
     >>> [r.run_id() for r in plan(["shapeset"], seeds=2)][:2]
     ['shapeset_rect_l1--seed0', 'shapeset_rect_l1--seed1']
+    >>> plan(["shapeset"], entries="rect", dataset_options={"swap": False})[0].run_id("quick")
+    'shapeset_rect--swap-false--seed0--quick'
     """
+    from rectifier_zoo import datasets as data
+
     validation.number("seeds", seeds, low=1, integer=True)
     validation.number("first seed", first_seed, low=0, integer=True)
     seed_list = range(first_seed, first_seed + seeds)
     for dataset in datasets:
         dataset_entries(dataset)  # an unknown dataset fails here, before anything trains
+    # Checked per dataset now (a bad option fails before anything trains), kept in a stable order.
+    options = {d: tuple(sorted(data.check_options(d, dataset_options).items())) for d in datasets}
     if l1_sweep is not None:
         values = [validation.number("L1 sweep value", v, low=0.0, high=1.0) for v in l1_sweep]
         if not values:
             raise ConfigError("the L1 sweep needs at least one value, e.g. --l1-sweep 0 0.001 0.01")
-        return [Run(f"{d}_rect_l1", s, float(v)) for d in datasets for v in values for s in seed_list]
+        return [Run(f"{d}_rect_l1", s, float(v), options=options[d]) for d in datasets for v in values for s in seed_list]
     if alpha_sweep is not None:
-        return alpha_plan(datasets, alpha_sweep, seed_list)
-    return [Run(name, s) for d in datasets for name in dataset_entries(d, entries) for s in seed_list]
+        return [dataclasses.replace(r, options=options[zoo.get_spec(r.name).dataset])
+                for r in alpha_plan(datasets, alpha_sweep, seed_list)]
+    return [Run(name, s, options=options[d]) for d in datasets for name in dataset_entries(d, entries) for s in seed_list]
 
 
 def alpha_plan(datasets, values, seed_list) -> list[Run]:
@@ -176,24 +192,26 @@ def load_result(path):
         raise ArtifactError(f"{path} is not a result JSON ({err}); delete it and rerun to train that run again") from None
 
 
-def tiny_splits(spec, seed=0, data_dir=None):
+def tiny_splits(spec, seed=0, data_dir=None, dataset_options=None):
     """A few hundred examples of the entry's dataset (``--tiny``: tests and CI only)."""
     from rectifier_zoo import datasets
     from rectifier_zoo.trainer import load_splits
 
+    options = datasets.check_options(spec.dataset, dataset_options)
     if spec.dataset.startswith("shapeset"):  # generate only what is used
-        return datasets.load(spec.dataset, seed=seed, **TINY_SIZES)
-    return load_splits(spec, data_dir, quick=True, seed=seed).subset(*TINY_SIZES.values())
+        return datasets.load(spec.dataset, seed=seed, **TINY_SIZES, **options)
+    return load_splits(spec, data_dir, quick=True, seed=seed, dataset_options=options).subset(*TINY_SIZES.values())
 
 
 def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, verbose=2, epochs=None):
     """Train one ``Run`` and return its ``TrainResult`` (with ``.model``), tagged for the report."""
-    from rectifier_zoo.trainer import train
+    from rectifier_zoo.trainer import data_hyperparameters, train
 
     overrides = {} if run.l1 is None else {"l1": run.l1}
     if run.alpha is not None and math.isfinite(run.alpha):  # the ∞ point is the _rect entry as it is
         overrides["softplus_alpha"] = run.alpha
-    splits = tiny_splits(zoo.get_spec(run.name), run.seed, data_dir) if tiny else None
+    spec, options = zoo.get_spec(run.name), dict(run.options)
+    splits = tiny_splits(spec, run.seed, data_dir, options) if tiny else None
     if tiny and epochs is None:
         epochs = TINY_EPOCHS
     result = train(
@@ -203,10 +221,13 @@ def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, ve
         seed=run.seed,
         data_dir=data_dir,
         download=download,
+        dataset_options=None if tiny else options,
         splits=splits,
         verbose=verbose,
         **overrides,
     )
+    if tiny:  # the trainer records nothing about splits it was handed: these are the entry's own
+        result.hyperparameters.update(data_hyperparameters(spec, options))
     # The report tells sweep runs from table runs and tiny runs from quick ones by these.
     result.hyperparameters.update({"l1_sweep": run.l1 is not None, "tiny": bool(tiny), "run_id": run.run_id(mode_of(quick, tiny))})
     if run.alpha is not None:

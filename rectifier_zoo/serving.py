@@ -1,10 +1,13 @@
-"""Export to TF Serving's layout: ``<export dir>/<name>/<version>/`` SavedModels with cards.
+"""Export to TF Serving's layout: ``<export dir>/<name>/<version>/`` folders with cards.
 
-A version folder holds the SavedModel (``saved_model.pb``, ``variables/``), the
-Keras file (``<name>.keras``, what ``rz.load`` reads), ``model_card.json`` and
-``README.md``. A version is assembled in a dot-prefixed staging folder (TF Serving
-only loads all-digit folder names) and renamed into place whole, so a reader or a
-server never sees half a version, and a killed export leaves nothing it would load.
+A version folder holds the Keras file (``<name>.keras``, what ``rz.load`` reads),
+``model_card.json`` and ``README.md``, and, unless ``saved_model=False``, the
+SavedModel TF Serving loads (``saved_model.pb``, ``variables/``). The shipped zoo
+in the repository keeps the Keras file only (one copy of the weights per entry);
+``rectifier-zoo export NAME --export-dir DIR`` writes the servable folder from it.
+A version is assembled in a dot-prefixed staging folder (TF Serving only loads
+all-digit folder names) and renamed into place whole, so a reader or a server
+never sees half a version, and a killed export leaves nothing it would load.
 
 ``<export dir>/manifest.json`` lists every model, version, file and sha256 with key
 metrics; it is rebuilt from the cards under a file lock after each export, so two
@@ -27,6 +30,7 @@ from rectifier_zoo.errors import ArtifactError, ConfigError
 MANIFEST = "manifest.json"
 SERVING_CONFIG = "models.config"
 SIGNATURE = "serving_default"
+SAVED_MODEL = "saved_model.pb"
 _LOCK = ".manifest.lock"
 MAX_VERSION = 2**63 - 1  # TF Serving's version numbers are int64
 
@@ -35,24 +39,35 @@ MAX_VERSION = 2**63 - 1  # TF Serving's version numbers are int64
 
 
 def is_whole(version_dir) -> bool:
-    """Whether a version folder is complete: SavedModel, variables and a readable card."""
+    """Whether a version folder is complete: a readable card and every file it lists.
+
+    The card is written last, so a folder whose card lists files that are not
+    there was tampered with or half copied; it is skipped, never loaded.
+    """
     version_dir = pathlib.Path(version_dir)
-    if not ((version_dir / "saved_model.pb").is_file() and (version_dir / "variables").is_dir()):
-        return False
     try:
-        model_card.read(version_dir)
+        card = model_card.read(version_dir)
     except ArtifactError:
         return False
-    return True
+    keras_file = card.get("keras_file")
+    if not isinstance(keras_file, str) or keras_file not in card["files"]:
+        return False
+    return all((version_dir / rel).is_file() for rel in card["files"])
 
 
-def versions(model_dir) -> list:
-    """Sorted version numbers of the whole versions in a model folder (``[]`` if none)."""
+def is_servable(version_dir) -> bool:
+    """Whether TF Serving can load a version folder: whole, with its SavedModel."""
+    version_dir = pathlib.Path(version_dir)
+    return is_whole(version_dir) and (version_dir / SAVED_MODEL).is_file() and (version_dir / "variables").is_dir()
+
+
+def versions(model_dir, servable=False) -> list:
+    """Sorted version numbers of the whole (or, with ``servable``, servable) versions of a model folder."""
     model_dir = pathlib.Path(model_dir)
     if not model_dir.is_dir():
         return []
-    found = (int(p.name) for p in model_dir.iterdir() if p.name.isdigit() and is_whole(p))
-    return sorted(found)
+    check = is_servable if servable else is_whole
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.name.isdigit() and check(p))
 
 
 def _taken(model_dir) -> list:
@@ -63,7 +78,9 @@ def _taken(model_dir) -> list:
 # ---------------------------------------------------------------------- export
 
 
-def export(model_or_name, export_dir, version=None, name=None, result=None, verbose=1) -> pathlib.Path:
+def export(
+    model_or_name, export_dir, version=None, name=None, result=None, verbose=1, saved_model=True
+) -> pathlib.Path:
     """Export a model as ``export_dir/<name>/<version>/`` for TF Serving, with its card.
 
     The SavedModel's ``serving_default`` signature takes ``features`` (float32,
@@ -82,6 +99,8 @@ def export(model_or_name, export_dir, version=None, name=None, result=None, verb
         name: the model folder name; default: the model's name.
         result: a ``TrainResult`` or its dict, for the card's metrics.
         verbose: 0 silent, 1 one line saying where it went.
+        saved_model: write the SavedModel (False: the ``.keras`` file and card only,
+            what ``rz.load`` needs and the repository ships: one copy of the weights).
 
     Returns:
         The version folder.
@@ -110,9 +129,10 @@ def export(model_or_name, export_dir, version=None, name=None, result=None, verb
     staging = integrity.staging_dir(model_dir, "export")
     try:
         guess = version or max(_taken(model_dir), default=0) + 1
-        _write_saved_model(model, staging)
+        if saved_model:
+            _write_saved_model(model, staging)
         keras_file = _save_keras(model, name, staging)
-        card = model_card.build(model, name, guess, result, keras_file=keras_file)
+        card = model_card.build(model, name, guess, result, keras_file=keras_file, saved_model=saved_model)
         card = model_card.write(staging, card)
         integrity.pause_before_rename()
         target = _publish(staging, model_dir, card, fixed=version is not None)
@@ -267,14 +287,14 @@ def _locked(export_dir):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def model_dirs(export_dir) -> list:
-    """The model folders of an export dir (safe names holding at least one whole version)."""
+def model_dirs(export_dir, servable=False) -> list:
+    """The model folders of an export dir holding at least one whole (or servable) version."""
     export_dir = pathlib.Path(export_dir)
     if not export_dir.is_dir():
         return []
     found = []
     for path in sorted(export_dir.iterdir()):
-        if path.is_dir() and not path.name.startswith(".") and versions(path):
+        if path.is_dir() and not path.name.startswith(".") and versions(path, servable):
             found.append(path)
     return found
 
@@ -323,7 +343,10 @@ def update_manifest(export_dir) -> pathlib.Path:
 
 
 def serving_config(export_dir, base_path=None) -> str:
-    """TF Serving's ``models.config`` text (a model_config_list) for every model folder.
+    """TF Serving's ``models.config`` text (a model_config_list) for every servable model folder.
+
+    Folders holding only ``.keras`` versions (the shipped zoo's layout) are left
+    out: TF Serving would fail on them. Export them with a SavedModel first.
 
     Args:
         export_dir: the export dir.
@@ -333,7 +356,7 @@ def serving_config(export_dir, base_path=None) -> str:
     export_dir = pathlib.Path(export_dir)
     root = str(base_path).rstrip("/") if base_path else str(export_dir.resolve())
     blocks = []
-    for model_dir in model_dirs(export_dir):
+    for model_dir in model_dirs(export_dir, servable=True):
         blocks.append(
             "  config {\n"
             f'    name: "{model_dir.name}"\n'

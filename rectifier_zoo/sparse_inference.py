@@ -1,32 +1,51 @@
 """Inference that skips inactive rectifier units: fewer multiply-adds for sparse codes.
 
-A rectifier network trained with an L1 penalty outputs exact zeros for 80-95% of
-its hidden units on a given example. A zero unit contributes nothing to the next
-layer, so the next layer only needs the kernel rows of the *active* units:
+A rectifier network trained with an L1 penalty outputs exact zeros for most of its
+hidden units on a given example, and most of MNIST's pixels are exactly zero too. A
+zero input contributes nothing to the next layer, so each layer only needs the
+kernel rows of the *non-zero* inputs:
 
-    z = h @ W + b  ==  h[:, active] @ W[active] + b,   active = units non-zero in the batch
+    z = x @ W + b  ==  sum over j with x[j] != 0 of x[j] * W[j, :]  +  b
 
 ``sparsify(model)`` copies the weights of a zoo classifier (``hidden_<i>``, optional
 ``hidden_<i>_flip``, ``probabilities``; see ``models.py``) into NumPy arrays and
 returns a ``SparseInferenceModel`` whose ``predict`` gives the same probabilities
-as the Keras model while doing that gather. The sign flips are folded into the
-next layer's kernel (``flip(h) @ W == h @ (D W)`` with ``D`` the diagonal of signs),
-so they cost nothing at inference.
+as the Keras model. The sign flips are folded into the next layer's kernel
+(``flip(h) @ W == h @ (D W)`` with ``D`` the diagonal of signs), so they cost
+nothing at inference.
 
-Where it wins and where it loses (``benchmarks/sparse_inference.py``: 3x1000
-MNIST-shaped net with 90% zeros per hidden layer, MNIST-like input with 19%
-non-zero pixels, one BLAS thread, a loaded 2-core AMD EPYC): at batch 1 it needs
-7.9x fewer multiply-adds but runs only about 1.1-1.3x faster than the same NumPy
-code done densely, because copying a scattered kernel row costs several times
-streaming it through a dense matrix-vector product, and because at batch 1 the
-handful of NumPy calls per layer cost as much as the arithmetic. Against the Keras
-model's direct call ``model(x)`` at batch 1 it is about 70x faster (that is Keras's
-per-call overhead, not sparsity). From batch 4 up, the *union* of the active
-units over the batch passes ``max_active`` (default 0.25) and each layer falls
-back to the dense product, so the sparse model runs at the dense NumPy speed
-(0.97-0.99x: the cost of finding the active set). Reaching the ideal ratio would
-need a kernel that accumulates the active rows without copying them (a compiled
-extension), which the zoo does not depend on.
+Two engines do the skipping:
+
+- ``"numba"`` (``pip install numba``, or ``pip install 'rectifier-zoo[sparse]'``):
+  a compiled kernel that, example by example and layer by layer, adds the kernel
+  rows of the non-zero inputs (the raw input included) into one accumulator, in
+  place: no row is copied, no index list is built, and one call runs the whole
+  network. It is compiled on the first use in a process (a few seconds, then
+  cached on disk by numba), single-threaded, without fast-math.
+- ``"numpy"``, the fallback when numba is missing (a one-time warning says how to
+  get the compiled one): gathers the active rows of each layer (``h[active] @
+  W[active]``), and goes dense for a layer whose batch-wide active set is above
+  ``max_active``.
+
+Batches of ``dense_from_batch`` examples or more take the plain dense product
+(``h @ W``), which is faster there: a dense product reads each kernel row once for
+the whole batch, the per-example kernel once per example.
+
+Where it wins and where it loses (``benchmarks/sparse_inference.py``, results in
+``benchmarks/results/sparse_inference.json``: the shipped ``fashion_mnist_rect_l1``
+standing in until ``mnist_rect_l1`` is shipped, on its own real test images (50%
+zero pixels; 85/69/61% zeros in the three hidden layers, so 3.2x fewer
+multiply-adds are needed); a loaded 2-core AMD EPYC, TensorFlow, BLAS and numba
+each on one thread): at batch 1 the numba engine is about 30x faster than the
+faster of the dense Keras baselines, the SavedModel's ``serving_default`` (what TF
+Serving runs) and ``model(x)``, which is mostly their per-call overhead (about 1
+ms); against the same dense arithmetic with no framework around it (NumPy's BLAS
+matrix-vector product) it is 1.8-2.7x faster, close to the 3.2x the multiply-adds
+allow. The framework overhead is paid per call, so the gain shrinks with the
+batch: the dense Keras paths win from batch 32 on, the dense NumPy product from
+batch 8 (``DENSE_FROM_BATCH``). The NumPy engine gains little (about 1.1x over
+dense NumPy at batch 1): copying scattered rows costs as much as streaming them
+through a dense product, and NumPy's per-call overhead eats the rest.
 
 Only the rectifier gives exact zeros; other neurons (tanh, softplus) are
 accepted, but nothing is skipped for them in practice.
@@ -35,16 +54,26 @@ accepted, but nothing is skipped for them in practice.
 from __future__ import annotations
 
 import dataclasses
+import math
+import warnings
 
 import numpy as np
 
 from rectifier_zoo import validation
 from rectifier_zoo.errors import ConfigError
 
-# Gather only when at most this fraction of a layer's inputs is active: copying a
-# scattered kernel row costs several times streaming it in a dense product (measured
-# 3-6x on the benchmark machine), so at higher fractions the dense product is faster.
+# NumPy engine: gather only when at most this fraction of a layer's inputs is active:
+# copying a scattered kernel row costs several times streaming it in a dense product
+# (measured 3-6x on the benchmark machine), so at higher fractions dense is faster.
 MAX_ACTIVE = 0.25
+
+# From this batch size on, the dense product beats the per-example compiled kernel
+# (measured by benchmarks/sparse_inference.py against NumPy's one-thread BLAS; see
+# "sparse_loses_from_batch_vs_numpy" in its results).
+DENSE_FROM_BATCH = 8
+
+ENGINES = ("auto", "numba", "numpy")
+INSTALL_HINT = "pip install numba (or pip install 'rectifier-zoo[sparse]')"
 
 # Keras activation name -> NumPy function (float32 in, float32 out).
 _ACTIVATIONS = {
@@ -54,6 +83,8 @@ _ACTIVATIONS = {
     "softplus": lambda z: np.logaddexp(z, 0.0).astype(z.dtype),
     "linear": lambda z: z,
 }
+# The same activations as integer codes for the compiled kernel.
+_ACTIVATION_CODES = {"linear": 0, "relu": 1, "tanh": 2, "sigmoid": 3, "softplus": 4}
 
 
 def count_macs(kernel_shapes, active_inputs=None) -> int:
@@ -87,18 +118,168 @@ def count_macs(kernel_shapes, active_inputs=None) -> int:
     return int(sum(k * n_out for (_, n_out), k in zip(shapes, active_inputs)))
 
 
+# ------------------------------------------------------------ compiled kernel
+
+
+def _forward_kernel(x, weights, w_start, biases, b_start, dims, acts, out):
+    """Probabilities of each row of ``x``, adding only the kernel rows of non-zero inputs.
+
+    Plain Python that numba compiles (``_compiled_kernel``). All layers' kernels
+    live in one flat row-major buffer (row ``j`` of layer ``l`` starts at
+    ``w_start[l] + j * dims[l + 1]``), so one call needs no list of arrays;
+    ``acts`` holds ``_ACTIVATION_CODES``. One example at a time, so an example's
+    result does not depend on the others of the call.
+    """
+    n_layers = acts.shape[0]
+    width = 0
+    for l in range(n_layers + 1):
+        width = max(width, dims[l])
+    h = np.empty(width, np.float32)  # a layer's inputs
+    z = np.empty(width, np.float32)  # its outputs
+    nonzero = np.empty(width, np.int64)  # indices of the non-zero inputs
+    for e in range(x.shape[0]):
+        for j in range(dims[0]):
+            h[j] = x[e, j]
+        for l in range(n_layers):
+            n_in, n_out, start = dims[l], dims[l + 1], w_start[l]
+            m = 0
+            for j in range(n_in):
+                if h[j] != 0.0:  # the whole point: a zero input's kernel row is never read
+                    nonzero[m] = j
+                    m += 1
+            for k in range(n_out):
+                z[k] = 0.0
+            # Four rows per pass over z: a quarter of its loads and stores. Left to
+            # right, so the rounding is that of adding the rows one by one.
+            i = 0
+            while i + 4 <= m:
+                j0, j1, j2, j3 = nonzero[i], nonzero[i + 1], nonzero[i + 2], nonzero[i + 3]
+                v0, v1, v2, v3 = h[j0], h[j1], h[j2], h[j3]
+                r0 = weights[start + j0 * n_out : start + (j0 + 1) * n_out]  # views, not copies
+                r1 = weights[start + j1 * n_out : start + (j1 + 1) * n_out]
+                r2 = weights[start + j2 * n_out : start + (j2 + 1) * n_out]
+                r3 = weights[start + j3 * n_out : start + (j3 + 1) * n_out]
+                for k in range(n_out):
+                    z[k] = z[k] + v0 * r0[k] + v1 * r1[k] + v2 * r2[k] + v3 * r3[k]
+                i += 4
+            while i < m:
+                j0 = nonzero[i]
+                v0 = h[j0]
+                r0 = weights[start + j0 * n_out : start + (j0 + 1) * n_out]
+                for k in range(n_out):
+                    z[k] = z[k] + v0 * r0[k]
+                i += 1
+            for k in range(n_out):  # the bias last, as Keras adds it
+                z[k] += biases[b_start[l] + k]
+            if l < n_layers - 1:
+                _activate(z[:n_out], h[:n_out], acts[l])
+        _softmax_row(z[: dims[n_layers]], out[e])
+
+
+def _activate(z, h, act):
+    """``h = activation(z)`` for one example (``_ACTIVATION_CODES``); compiled with the kernel."""
+    for k in range(z.shape[0]):
+        t = z[k]
+        if act == 1:
+            if t < 0.0:  # NaN stays NaN, as with np.maximum
+                t = 0.0
+        elif act == 2:
+            t = np.tanh(t)
+        elif act == 3:
+            t = 1.0 / (1.0 + np.exp(-t))
+        elif act == 4:
+            t = max(t, 0.0) + np.log1p(np.exp(-abs(t)))
+        h[k] = t
+
+
+def _softmax_row(z, out):
+    """Softmax of one example's logits, in float64; compiled with the kernel."""
+    top = -np.inf
+    for k in range(z.shape[0]):
+        top = max(top, np.float64(z[k]))
+    total = 0.0
+    for k in range(z.shape[0]):
+        total += np.exp(np.float64(z[k]) - top)
+    for k in range(z.shape[0]):
+        out[k] = np.exp(np.float64(z[k]) - top) / total
+
+
+_kernel = None  # the compiled _forward_kernel, built on first use
+_warned = False  # the missing-numba warning is given once per process
+
+
+def _import_numba():
+    import numba  # optional: pip install numba
+
+    return numba
+
+
+def _compiled_kernel():
+    """The numba-compiled ``_forward_kernel`` (compiled lazily), or None without numba."""
+    global _kernel
+    if _kernel is None:
+        try:
+            numba = _import_numba()
+        except ImportError:
+            return None
+        _kernel = _compile(numba)
+    return _kernel
+
+
+def _compile(numba):
+    """Compile the kernel and its helpers (lazily: numba compiles on the first call).
+
+    The helpers are called by their module names from inside the kernel, so those
+    names are bound to their compiled versions first. One thread, no fast-math:
+    IEEE rounding, so the kernel adds like the NumPy engine.
+    """
+    def jit(fn):
+        fn = getattr(fn, "py_func", fn)  # compiled already (a second _compile): start from the source
+        try:
+            return numba.njit(cache=True, fastmath=False, nogil=True)(fn)
+        except RuntimeError:  # no writable cache location: compile in every process instead
+            return numba.njit(cache=False, fastmath=False, nogil=True)(fn)
+
+    global _activate, _softmax_row
+    _activate, _softmax_row = jit(_activate), jit(_softmax_row)
+    return jit(_forward_kernel)
+
+
+def _resolve_engine(engine) -> str:
+    validation.choice("engine", engine, ENGINES)
+    if engine == "numpy":
+        return "numpy"
+    if _compiled_kernel() is not None:
+        return "numba"
+    if engine == "numba":
+        raise ConfigError(f"engine='numba' needs numba, which is not installed; {INSTALL_HINT}, or pass engine='numpy'")
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn(
+            "numba is not installed: sparse inference falls back to the NumPy engine, which is "
+            f"barely faster than the dense product; for the compiled kernel, {INSTALL_HINT}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return "numpy"
+
+
+# ------------------------------------------------------------------- the model
+
+
 @dataclasses.dataclass(frozen=True)
 class SparseLayer:
     """One dense layer of the NumPy copy: ``activation(x @ kernel + bias)``."""
 
-    kernel: np.ndarray  # (n_in, n_out), float32, C-contiguous so row gathers are cheap
+    kernel: np.ndarray  # (n_in, n_out), float32, C-contiguous so each row is contiguous
     bias: np.ndarray  # (n_out,)
     activation: str
     name: str
 
 
 class SparseInferenceModel:
-    """A NumPy copy of a zoo classifier that multiplies only the active inputs of each layer.
+    """A NumPy copy of a zoo classifier that multiplies only the non-zero inputs of each layer.
 
     Build it with ``sparsify(model)``. ``predict`` returns the same probabilities
     as ``model.predict`` (up to float32 rounding of a different summation order).
@@ -107,23 +288,59 @@ class SparseInferenceModel:
         layers: the ``SparseLayer`` objects, hidden layers then the softmax layer
             (sign flips already folded into the kernels).
         name: the source model's name.
-        max_active: a layer uses the gathered product when at most this fraction of
-            its inputs is non-zero somewhere in the batch, else the dense one.
+        max_active: NumPy engine only: a layer uses the gathered product when at
+            most this fraction of its inputs is non-zero somewhere in the batch.
+        dense_from_batch: batches of this many examples or more use the dense
+            product (faster there); ``math.inf`` never does.
+        engine: ``"auto"`` (numba when installed, else NumPy with a one-time
+            warning), ``"numba"`` (an error without numba) or ``"numpy"``.
 
     Example:
 
     >>> fast = sparsify(model)
+    >>> fast.engine
+    'numba'
     >>> probs = fast.predict(x, batch_size=1)
     >>> np.allclose(probs, model.predict(x), atol=1e-5)
     True
     """
 
-    def __init__(self, layers, name="sparse", max_active=MAX_ACTIVE):
+    def __init__(self, layers, name="sparse", max_active=MAX_ACTIVE, dense_from_batch=DENSE_FROM_BATCH,
+                 engine="auto"):
         if not layers:
             raise ConfigError("a SparseInferenceModel needs at least one layer (the softmax output)")
-        self.layers = tuple(layers)
         self.name = name
         self.max_active = float(validation.number("max_active", max_active, low=0.0, high=1.0))
+        if dense_from_batch != math.inf:
+            validation.number("dense_from_batch", dense_from_batch, low=1, integer=True)
+        self.dense_from_batch = dense_from_batch
+        self.engine = _resolve_engine(engine)
+        self._pack(layers)
+
+    def _pack(self, layers):
+        """Lay all kernels and biases out in one flat buffer each; the layers become views of it."""
+        for a, b in zip(layers, layers[1:]):
+            if a.kernel.shape[1] != b.kernel.shape[0]:
+                raise ConfigError(
+                    f"layer {b.name!r} takes {b.kernel.shape[0]} inputs but {a.name!r} gives "
+                    f"{a.kernel.shape[1]}; pass the layers of one network, in order"
+                )
+        sizes = [layer.kernel.size for layer in layers]
+        widths = [layer.kernel.shape[1] for layer in layers]
+        self._weights = np.concatenate([np.ravel(layer.kernel) for layer in layers]).astype(np.float32, copy=False)
+        self._biases = np.concatenate([np.ravel(layer.bias) for layer in layers]).astype(np.float32, copy=False)
+        self._w_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self._b_start = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        self._dims = np.array([layers[0].kernel.shape[0], *widths], np.int64)
+        self._acts = np.array([_ACTIVATION_CODES[layer.activation] for layer in layers], np.int64)
+        self.layers = tuple(
+            dataclasses.replace(
+                layer,
+                kernel=self._weights[w : w + layer.kernel.size].reshape(layer.kernel.shape),
+                bias=self._biases[b : b + layer.kernel.shape[1]],
+            )
+            for layer, w, b in zip(layers, self._w_start, self._b_start)
+        )
 
     @property
     def input_dim(self) -> int:
@@ -138,22 +355,35 @@ class SparseInferenceModel:
 
         Args:
             x: examples, shape (n, features).
-            batch_size: examples per forward pass (the active set is the union over it).
-            sparse: False runs the plain dense product (the baseline of the benchmark).
+            batch_size: examples per forward pass; from ``dense_from_batch`` on,
+                the dense product is used.
+            sparse: False runs the plain dense product (the benchmark's baseline).
 
         Returns:
             float32 array (n, num_classes).
         """
         x = self._check(x)
         batch_size = int(validation.number("batch_size", batch_size, low=1, integer=True))
+        if sparse and self.engine == "numba" and batch_size < self.dense_from_batch:
+            return self._compiled(x)  # per example anyway: one call gives the same numbers
         out = [self.forward(x[i : i + batch_size], sparse) for i in range(0, len(x), batch_size)]
         n_out = self.layers[-1].kernel.shape[1]
         return np.concatenate(out) if out else np.zeros((0, n_out), np.float32)
 
     def forward(self, x, sparse=True) -> np.ndarray:
-        """Probabilities of one batch ``x`` (float32, (n, features)); no checks."""
-        if sparse and len(x) == 1:
-            return self._forward_one(x[0])[None, :]
+        """Probabilities of one batch ``x`` (float32, (n, features)); no checks.
+
+        The path is chosen for the batch: the compiled kernel (numba engine) below
+        ``dense_from_batch`` examples, the gathered NumPy product (NumPy engine),
+        or the dense product (``sparse=False`` or a batch that large).
+        """
+        if sparse and len(x) < self.dense_from_batch:
+            if self.engine == "numba":
+                return self._compiled(x)
+            if len(x) == 1:
+                return self._forward_one(x[0])[None, :]
+        else:
+            sparse = False
         h = x
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
@@ -163,8 +393,14 @@ class SparseInferenceModel:
             h = _ACTIVATIONS[layer.activation](z)
         return h  # unreachable: the last layer returns above
 
+    def _compiled(self, x):
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        out = np.empty((len(x), int(self._dims[-1])), np.float32)
+        _compiled_kernel()(x, self._weights, self._w_start, self._biases, self._b_start, self._dims, self._acts, out)
+        return out
+
     def _forward_one(self, h):
-        """One example as a 1-D vector: the cheapest indexing NumPy offers (batch 1 is all overhead)."""
+        """NumPy engine, one example as a 1-D vector: the cheapest indexing NumPy offers."""
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             active = np.flatnonzero(h)
@@ -200,8 +436,9 @@ class SparseInferenceModel:
 
         ``needed_per_example`` counts only each example's own non-zero inputs (the
         ideal); ``gathered_per_example`` counts what ``predict`` multiplies at this
-        ``batch_size``, where the active set is the union over the batch (and a
-        layer above ``max_active`` goes dense).
+        ``batch_size``: the ideal for the numba engine, the union of the active
+        inputs over the batch for the NumPy one (a layer above ``max_active`` going
+        dense), and the dense count from ``dense_from_batch`` on.
 
         Returns:
             ``{"dense_per_example", "needed_per_example", "gathered_per_example",
@@ -211,13 +448,17 @@ class SparseInferenceModel:
         shapes = self.kernel_shapes
         dense = count_macs(shapes)
         counts = self.active_counts(x)
-        needed = float(np.mean([count_macs(shapes, row) for row in counts]))
-        gathered = []
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size]
-            union = self._union_counts(batch)
-            gathered.append(count_macs(shapes, union) * len(batch))
-        gathered_mean = float(np.sum(gathered) / max(len(x), 1))
+        needed = float(np.mean([count_macs(shapes, row) for row in counts])) if len(x) else float(dense)
+        if batch_size >= self.dense_from_batch:
+            gathered_mean = float(dense)
+        elif self.engine == "numba":
+            gathered_mean = needed
+        else:
+            gathered = []
+            for start in range(0, len(x), batch_size):
+                batch = x[start : start + batch_size]
+                gathered.append(count_macs(shapes, self._union_counts(batch)) * len(batch))
+            gathered_mean = float(np.sum(gathered) / max(len(x), 1))
         return {
             "dense_per_example": dense,
             "needed_per_example": needed,
@@ -244,7 +485,8 @@ class SparseInferenceModel:
 
 
 def _softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
+    z = z.astype(np.float64)  # float64 like the compiled kernel: both match Keras to float32 rounding
+    z -= z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
@@ -272,7 +514,7 @@ def flip_signs(units: int) -> np.ndarray:
     return signs
 
 
-def sparsify(model, max_active=MAX_ACTIVE) -> SparseInferenceModel:
+def sparsify(model, max_active=MAX_ACTIVE, dense_from_batch=DENSE_FROM_BATCH, engine="auto") -> SparseInferenceModel:
     """A ``SparseInferenceModel`` with the weights of a zoo classifier.
 
     Reads the hidden Dense layers ``hidden_<i>``, their ``hidden_<i>_flip`` sign
@@ -281,7 +523,7 @@ def sparsify(model, max_active=MAX_ACTIVE) -> SparseInferenceModel:
 
     Args:
         model: a zoo classifier (``rz.build_model`` / ``rz.load``), trained or not.
-        max_active: see ``SparseInferenceModel``.
+        max_active, dense_from_batch, engine: see ``SparseInferenceModel``.
 
     Returns:
         A ``SparseInferenceModel`` (weights copied: later training of ``model`` does
@@ -313,4 +555,6 @@ def sparsify(model, max_active=MAX_ACTIVE) -> SparseInferenceModel:
         layers.append(SparseLayer(np.ascontiguousarray(kernel), bias, activation, dense.name))
         flipped = f"{dense.name}_flip" in by_name
         signs = flip_signs(kernel.shape[1]) if flipped else None
-    return SparseInferenceModel(layers, name=model.name, max_active=max_active)
+    return SparseInferenceModel(
+        layers, name=model.name, max_active=max_active, dense_from_batch=dense_from_batch, engine=engine
+    )

@@ -15,17 +15,44 @@ QUICK_SIZES = {"n_train": 10000, "n_valid": 2000, "n_test": 5000}
 QUICK_EPOCHS = 8
 
 
-def load_splits(spec, data_dir=None, download=False, quick=False, seed=0):
-    """The entry's dataset splits (subsets of them in quick mode)."""
+def load_splits(spec, data_dir=None, download=False, quick=False, seed=0, dataset_options=None):
+    """The entry's dataset splits (subsets of them in quick mode), with ``dataset_options`` if any."""
     from rectifier_zoo import datasets
 
     kwargs = {"seed": seed} if spec.dataset.startswith("shapeset") else {}
     if quick and spec.dataset.startswith("shapeset"):
         kwargs.update(QUICK_SIZES)  # generate only what is used
+    kwargs.update(datasets.check_options(spec.dataset, dataset_options))
     splits = datasets.load(spec.dataset, data_dir=data_dir, download=download, **kwargs)
     if quick:
         splits = splits.subset(*QUICK_SIZES.values())
     return splits
+
+
+def data_hyperparameters(spec, dataset_options=None) -> dict:
+    """What a result records about its data beyond the dataset's name.
+
+    ``dataset_options`` (only when some differ from the defaults) mark a variant's
+    run, which a report never averages into the entry's own cell; Shapeset runs
+    also record the generator's version (``shapeset.GENERATOR``), since the same
+    seed gave other images before the generator's audit.
+
+    Example:
+
+    >>> data_hyperparameters(zoo.get_spec("shapeset_rect"), {"swap": False})
+    {'shapeset_generator': 2, 'dataset_options': {'swap': False}}
+    """
+    from rectifier_zoo import datasets
+
+    record = {}
+    if spec.dataset.startswith("shapeset"):
+        from rectifier_zoo.datasets import shapeset
+
+        record["shapeset_generator"] = shapeset.GENERATOR
+    options = datasets.check_options(spec.dataset, dataset_options)
+    if options:
+        record["dataset_options"] = options
+    return record
 
 
 def train(
@@ -36,6 +63,7 @@ def train(
     seed=0,
     data_dir=None,
     download=False,
+    dataset_options=None,
     splits=None,
     out=None,
     checkpoint_dir=None,
@@ -55,7 +83,12 @@ def train(
         seed: seeds initialisation, shuffling, corruption and generated data.
         data_dir: where the dataset's files are (see ``rz.datasets.load``).
         download: allow tensorflow-datasets to download missing data.
-        splits: train on these ``Splits`` instead of loading the entry's dataset.
+        dataset_options: a variant of the entry's dataset, e.g. ``{"swap": False}``
+            for Shapeset without its foreground/background swap (see
+            ``rz.datasets.check_options``); recorded in the result's
+            hyper-parameters, so a report keeps the run out of the entry's cell.
+        splits: train on these ``Splits`` instead of loading the entry's dataset
+            (then nothing is recorded about the data: pass no ``dataset_options``).
         out: if set, a directory where ``<name>.keras`` and ``<name>.json`` (the
             result) are written, atomically.
         checkpoint_dir: resumable per-epoch checkpoints (see ``training.fit``).
@@ -69,6 +102,8 @@ def train(
 
     >>> result = rz.train("shapeset_rect_l1", quick=True)
     >>> result.test_error, result.sparsity["hidden_1"]["zeros"]
+    >>> rz.train("shapeset_rect", quick=True, dataset_options={"antialias": True}).hyperparameters["dataset_options"]
+    {'antialias': True}
     """
     spec = zoo.get_spec(name)
     # Checked before the data loads and the model trains, not when they are used.
@@ -76,6 +111,9 @@ def train(
     validation.choice("verbose", verbose, (0, 1, 2))
     out = None if out is None else validation.folder("out", out)
     checkpoint_dir = None if checkpoint_dir is None else validation.folder("checkpoint_dir", checkpoint_dir)
+    if splits is not None and dataset_options:
+        raise validation.ConfigError("dataset_options choose the data train() loads; with splits=, pass no dataset_options")
+    data_record = {} if splits is not None else data_hyperparameters(spec, dataset_options)
     l1 = recipe_overrides.pop("l1", None)
     if l1 is not None:
         if not spec.l1:
@@ -98,10 +136,11 @@ def train(
     recipe = dataclasses.replace(recipe, **recipe_overrides)
 
     if splits is None:
-        splits = load_splits(spec, data_dir, download, quick, seed)
+        splits = load_splits(spec, data_dir, download, quick, seed, dataset_options)
     model = zoo.build_model(name, l1=spec.l1, seed=seed, softplus_alpha=alpha)
     result = fit(model, splits, recipe, seed=seed, verbose=verbose, callbacks=callbacks, checkpoint_dir=checkpoint_dir)
     result.hyperparameters.update({"l1": spec.l1, "quick": quick, "neuron": spec.neuron, "hidden": list(spec.hidden)})
+    result.hyperparameters.update(data_record)
     if alpha is not None:  # a scaled-softplus run must not pass for the entry's own in a report
         result.hyperparameters["softplus_alpha"] = alpha
     result.model = model

@@ -237,7 +237,16 @@ PAPER_L1 = 0.001  # AISTATS: activation L1 coefficient for rectifier nets
 FASHION_RECIPE = Recipe(
     learning_rate=0.01, batch_size=100, epochs=40, patience=6, momentum=0.9, lr_decay_patience=2, lr_decay_factor=0.1
 )
-DATASET_RECIPES = {"fashion_mnist": FASHION_RECIPE}
+# MNIST keeps the paper's protocol (plain SGD, batch 10, a constant rate chosen on
+# the validation split: tuning/results/mnist_*.json), with early stopping patient
+# enough for it. With patience 5, mnist_rect_l1 at rate 0.01 stopped after 17
+# epochs (best at 12, 1.96% test error) while its validation accuracy still crept
+# up: a constant rate's validation error wanders by 0.1-0.2 points from epoch to
+# epoch, so 5 epochs without a new best is noise, not convergence. Patience 10
+# and a cap of 60 epochs (the learning curves are in reproduction/figures/
+# mnist_curves.png).
+MNIST_RECIPE = Recipe(learning_rate=0.01, batch_size=10, epochs=60, patience=10)
+DATASET_RECIPES = {"fashion_mnist": FASHION_RECIPE, "mnist": MNIST_RECIPE}
 
 _W1, _W2, _A1 = "workshop Table 1", "workshop Table 2", "AISTATS Table 1"
 _AISTATS_NOTE = "AISTATS rectifier nets carry the 0.001 L1 penalty"

@@ -324,6 +324,45 @@ def test_cli_export_reads_result_beside_model_and_writes_serving_config(trained,
     assert f"exported {NAME} version 1" in out and "models.config (1 model)" in out
 
 
+def test_keras_only_version_is_whole_loads_and_is_left_out_of_serving_config(trained, tmp_path):
+    model, result = trained
+    folder = rz.export(model, tmp_path / "zoo", result=result, verbose=0, saved_model=False)
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", f"{NAME}.keras", "model_card.json"]
+    assert serving.is_whole(folder) and not serving.is_servable(folder)
+    assert serving.versions(folder.parent) == [1] and serving.versions(folder.parent, servable=True) == []
+    assert "config {" not in serving.serving_config(tmp_path / "zoo")  # TF Serving would fail on it
+    np.testing.assert_allclose(rz.load(folder, verbose=False).predict(x_batch(), verbose=0),
+                               model.predict(x_batch(), verbose=0), rtol=1e-6)
+
+
+def test_a_card_listing_a_missing_file_is_not_whole(trained, tmp_path):
+    folder = rz.export(trained[0], tmp_path / "zoo", verbose=0, saved_model=False)
+    (folder / f"{NAME}.keras").unlink()  # half copied: the card names a file that is not there
+    assert not serving.is_whole(folder) and serving.versions(folder.parent) == []
+
+
+def test_cli_serves_a_shipped_keras_only_entry_in_one_command(trained, tmp_path, monkeypatch, capsys):
+    """The shipped zoo's layout (.keras + card) -> TF Serving's layout, with the card's facts and a working signature."""
+    model, result = trained
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    rz.export(model, tmp_path / "home" / "models", result=result, verbose=0, saved_model=False)
+    serving_dir = tmp_path / "serving"
+    assert main(["export", NAME, "--export-dir", str(serving_dir), "--serving-config", "--base-path", "/models"]) == 0
+    folder = serving_dir / NAME / "1"
+    assert serving.is_servable(folder) and model_card.read(folder)["saved_model"] is True
+    assert model_card.read(folder)["metrics"]["test_error"] == pytest.approx(result.test_error)
+    assert f'base_path: "/models/{NAME}"' in (serving_dir / "models.config").read_text()
+    x = x_batch()
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run(
+        ["saved_model_cli", "run", "--dir", str(folder), "--tag_set", "serve", "--signature_def", "serving_default",
+         "--inputs", f"features={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out")],
+        capture_output=True, text=True, env=ENV, check=True,
+    )  # fmt: skip
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "probabilities.npy"), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_cli_export_errors_are_one_line(tmp_path, capsys):
     assert main(["export", NAME, "--model", str(tmp_path / "nope.keras"), "--export-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()

@@ -36,7 +36,12 @@ def test_ship_exports_the_lowest_validation_error_then_keeps_or_replaces_it(tmp_
     assert card["metrics"]["valid_error"] == 0.25 and card["hyperparameters"]["seed"] == 1
     manifest = json.loads((exports / "manifest.json").read_text())
     assert list(manifest["models"]) == ["shapeset_rect_l1"]
-    assert 'base_path: "/models/shapeset_rect_l1"' in (exports / "models.config").read_text()
+    # One copy of the weights: the .keras file and its card, no SavedModel, so nothing for TF Serving here.
+    assert sorted(p.name for p in (exports / "shapeset_rect_l1" / "1").iterdir()) == [
+        "README.md", "model_card.json", "shapeset_rect_l1.keras"]
+    assert card["saved_model"] is False and "rectifier-zoo export shapeset_rect_l1 --export-dir serving" in (
+        exports / "shapeset_rect_l1" / "1" / "README.md").read_text()
+    assert not (exports / "models.config").exists()
     assert hub.load(exports / "shapeset_rect_l1", verbose=False).name == "shapeset_rect_l1"
 
     [decision] = shipping.ship([results], exports)
@@ -58,7 +63,7 @@ def test_ship_refuses_chance_level_runs_and_a_blown_budget(tmp_path):
     saved_run(results, 0, 0.30)
     [decision] = shipping.ship([results], exports, patterns=("shapeset_rect_l1",), budget_mb=10)
     assert decision.action == "refused"
-    assert decision.detail.endswith("would grow to about 24 MB, over the 10 MB budget; ship fewer entries (--entries) or raise --budget-mb")
+    assert decision.detail.endswith("would grow to about 12 MB, over the 10 MB budget; ship fewer entries (--entries) or raise --budget-mb")
     assert not (exports / "shapeset_rect_l1").exists()
 
 

@@ -237,6 +237,10 @@ def test_diverging_trial_is_recorded_failed_and_search_goes_on(tmp_path, capsys)
     assert out.record["failed"][0]["reason"].startswith("diverged: the loss became NaN or inf in epoch 1")
     states = trial_states(out.project_dir)
     assert sorted(s["status"] for s in states.values()) == ["COMPLETED", "FAILED"]
+    # every trial is in the record with its values and validation error, the failed one with none
+    rows = {row["hyperparameters"]["learning_rate"]: row for row in out.record["all_trials"]}
+    assert rows[1e5]["status"] == "FAILED" and rows[1e5]["val_error"] is None
+    assert rows[0.01]["val_error"] == pytest.approx(out.record["val_error"])
 
 
 def test_all_trials_failing_is_one_tuning_error(tmp_path):

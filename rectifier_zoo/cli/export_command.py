@@ -14,8 +14,10 @@ def configure(subparsers):
         help="export a trained model for TF Serving (SavedModel + .keras + model card)",
         description="Export a trained model as EXPORT_DIR/NAME/VERSION/ (a SavedModel whose serving_default "
         "signature takes 'features' and returns 'probabilities' and 'class', the .keras file, "
-        "model_card.json and README.md) and update EXPORT_DIR/manifest.json. "
-        "With --serving-config, also write TF Serving's EXPORT_DIR/models.config for every model there.",
+        "model_card.json and README.md) and update EXPORT_DIR/manifest.json. A shipped zoo entry "
+        "(`rectifier-zoo export mnist_rect_l1 --export-dir serving`) is exported from its .keras file with "
+        "its card's facts. With --serving-config, also write TF Serving's EXPORT_DIR/models.config for "
+        "every servable model there.",
     )
     p.add_argument("name", nargs="?", help="model folder name, normally the zoo entry (e.g. mnist_rect_l1)")
     p.add_argument(
@@ -89,6 +91,6 @@ def run_export(args):
         serving.export(source, args.export_dir, version=args.version, name=args.name)
     if args.serving_config:
         path = serving.write_serving_config(args.export_dir, base_path=args.base_path)
-        count = len(serving.model_dirs(args.export_dir))
+        count = len(serving.model_dirs(args.export_dir, servable=True))
         print(f"wrote {path} ({count} model{'s' if count != 1 else ''})")
     return 0

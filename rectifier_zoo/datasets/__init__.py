@@ -16,7 +16,7 @@ import inspect
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
 
-__all__ = ["Splits", "load", "names", "describe"]
+__all__ = ["Splits", "load", "names", "describe", "check_options"]
 
 # name -> (module, fixed keyword arguments, one-line description)
 _REGISTRY = {
@@ -68,6 +68,56 @@ def _check_kwargs(name, func, kwargs) -> None:
         raise ConfigError(f"dataset {name!r} does not take {', '.join(unknown)}; it accepts: {', '.join(accepted)}")
 
 
+# Set by whoever loads a zoo entry's data (the trainer), never by dataset options.
+RESERVED_OPTIONS = ("data_dir", "download", "cache", "seed", "variant", "n_train", "n_valid", "n_test")
+
+
+def check_options(name, options) -> dict:
+    """The dataset options of ``name`` that differ from its loader's defaults, checked.
+
+    Dataset options make a variant of a dataset (e.g. Shapeset without its
+    foreground/background swap); runs record what this returns, so ``{}`` always
+    means the dataset as the zoo loads it by default.
+
+    Args:
+        name: one of :func:`names`.
+        options: a mapping of the loader's keyword arguments, e.g. ``{"swap": False}``.
+
+    Returns:
+        A new dict of the options whose value is not the default.
+
+    Raises:
+        ConfigError: an unknown or reserved option, or a bad value (the message
+            lists the accepted options).
+
+    Example:
+
+    >>> check_options("shapeset", {"swap": False, "antialias": False})
+    {'swap': False}
+    """
+    name = _check_name(name)
+    if options is None:
+        return {}
+    if not hasattr(options, "items"):
+        raise ConfigError(f"dataset options must be a dict such as {{'swap': False}}, got {options!r}")
+    reserved = sorted(set(options) & set(RESERVED_OPTIONS))
+    if reserved:
+        raise ConfigError(
+            f"{', '.join(reserved)} cannot be a dataset option: the trainer sets it (pass seed= / --seed, "
+            "quick=, data_dir= or download= to the trainer instead)"
+        )
+    module_name, fixed, _ = _REGISTRY[name]
+    module = importlib.import_module(f"rectifier_zoo.datasets.{module_name}")
+    if hasattr(module, "check_options"):  # the loader knows its options' values (shapeset)
+        return module.check_options(options)
+    params = inspect.signature(module.load).parameters
+    accepted = sorted(set(params) - set(fixed) - set(RESERVED_OPTIONS))
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ConfigError(f"dataset {name!r} has no option {', '.join(unknown)}; its options: {', '.join(accepted) or 'none'}")
+    return {key: value for key, value in options.items() if value != params[key].default}
+
+
 def load(name: str, data_dir=None, download: bool = False, cache: bool = True, **kwargs) -> Splits:
     """Load dataset ``name`` as train / valid / test splits.
 
@@ -80,8 +130,10 @@ def load(name: str, data_dir=None, download: bool = False, cache: bool = True, *
         download: allow tensorflow-datasets to download data that is not found
             locally (also ``RECTIFIER_ZOO_DOWNLOAD=1``).  Off by default.
         cache: reuse/write the prepared arrays under ``datasets_home()``.
-        **kwargs: dataset-specific options, e.g. ``seed``, ``n_train`` (shapeset),
-            ``seed``, ``vocab_size``, ``domains`` (sentiment).
+        **kwargs: dataset-specific options, e.g. ``seed``, ``n_train``, and the
+            variants ``swap``, ``antialias``, ``signed`` (shapeset; see
+            ``rectifier_zoo.datasets.shapeset``), ``seed``, ``vocab_size``,
+            ``domains`` (sentiment).
 
     Returns:
         :class:`Splits`.

@@ -204,7 +204,7 @@ def search(
     outcome = SearchOutcome(name, role, project_dir)
     if role == "worker":
         return outcome
-    outcome.record = summarize(zoo_tuner, hypermodel, tuner)
+    outcome.record = {**summarize(zoo_tuner, hypermodel, tuner), "epochs_per_trial": epochs}
     outcome.results_path = project.write_result(outcome.record, results_dir)
     if progress:
         print(f"best of {outcome.record['trials']} trials: {_describe(outcome.record)}; wrote {outcome.results_path}")
@@ -325,10 +325,21 @@ def summarize(zoo_tuner, hypermodel, tuner_name) -> dict:
         "trials": len(trials),
         "completed": len(completed),
         "failed": [{"trial_id": t.trial_id, "reason": failure_reason(t)} for t in trials if t.status != "COMPLETED"],
+        "all_trials": [_trial_row(hypermodel, t) for t in trials],
         "best_trial": best.trial_id,
         "tuner": tuner_name,
         "date": project.now(),
         "versions": versions(),
+    }
+
+
+def _trial_row(hypermodel, trial) -> dict:
+    """One trial as the results file lists it: its values, validation error and status."""
+    return {
+        "trial_id": trial.trial_id,
+        "hyperparameters": effective_values(hypermodel, trial.hyperparameters),
+        "val_error": None if trial.score is None else float(trial.score),
+        "status": trial.status,
     }
 
 
