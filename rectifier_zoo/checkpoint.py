@@ -9,6 +9,10 @@ so it is the commit point: the files it names are whole and all of the same
 epoch (a kill between two writes leaves the previous epoch's files in place, not
 a mix). Files no state names any more are removed after each commit. Directories
 written before the names were recorded (plain ``weights.npz``...) still restore.
+
+A run holds ``.lock`` in its directory while it trains (``in_use``): a second
+trainer on the same directory would interleave its epochs with the first's, so
+it is refused; the lock goes when its process does, however it dies.
 """
 
 from __future__ import annotations
@@ -19,7 +23,21 @@ import pathlib
 import keras
 import numpy as np
 
-from rectifier_zoo import atomic
+from rectifier_zoo import atomic, locking
+
+LOCK = ".lock"
+
+
+def in_use(directory):
+    """Hold ``directory``'s lock for a training run; ConfigError if another process holds it."""
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return locking.locked(
+        directory / LOCK,
+        blocking=False,
+        busy_message=f"{directory} is in use by another training run (process {{pid}}); wait for it to finish, "
+        "stop it, or give this run another checkpoint_dir",
+    )
 
 
 def _save_arrays(path, arrays):

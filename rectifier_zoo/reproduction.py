@@ -203,7 +203,7 @@ def tiny_splits(spec, seed=0, data_dir=None, dataset_options=None):
     return load_splits(spec, data_dir, quick=True, seed=seed, dataset_options=options).subset(*TINY_SIZES.values())
 
 
-def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, verbose=2, epochs=None):
+def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, verbose=2, epochs=None, checkpoint_dir=None):
     """Train one ``Run`` and return its ``TrainResult`` (with ``.model``), tagged for the report."""
     from rectifier_zoo.trainer import data_hyperparameters, train
 
@@ -224,6 +224,7 @@ def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, ve
         dataset_options=None if tiny else options,
         splits=splits,
         verbose=verbose,
+        checkpoint_dir=checkpoint_dir,
         **overrides,
     )
     if tiny:  # the trainer records nothing about splits it was handed: these are the entry's own
@@ -258,6 +259,7 @@ def run_plan(
     verbose=2,
     epochs=None,
     save_models=False,
+    checkpoint_dir=None,
     say=print,
 ):
     """Train every run of ``runs`` not already finished in ``out``; return all their results.
@@ -275,6 +277,8 @@ def run_plan(
         verbose: Keras verbosity of each run (2: a line per epoch).
         epochs: override the recipe's maximum epochs.
         save_models: also save each model as ``out/<run id>.keras``.
+        checkpoint_dir: if set, each run checkpoints every epoch in
+            ``checkpoint_dir/<run id>/`` and a killed run resumes there.
         say: where progress lines go.
 
     Returns:
@@ -299,7 +303,11 @@ def run_plan(
             say(f"{label}: done before, loaded {path}")
             continue
         say(f"{label}: training{' (' + mode + ')' if mode != 'full' else ''}")
-        result = train_run(run, quick=quick, tiny=tiny, data_dir=data_dir, download=download, verbose=verbose, epochs=epochs)
+        ckpt = None if checkpoint_dir is None else pathlib.Path(checkpoint_dir) / run.run_id(mode)
+        result = train_run(
+            run, quick=quick, tiny=tiny, data_dir=data_dir, download=download, verbose=verbose, epochs=epochs,
+            checkpoint_dir=ckpt,
+        )
         if save_models:
             with atomic.atomic_path(path.with_suffix(".keras"), suffix=".keras") as tmp:
                 result.model.save(tmp)
@@ -319,15 +327,18 @@ def summary_table(results) -> str:
     groups = {}
     for result in results:
         hp, data = result.hyperparameters, result.to_dict()
-        key = (result.name, hp.get("l1") if hp.get("l1_sweep") else None, report.alpha_of(data))
+        options = tuple(sorted((hp.get("dataset_options") or {}).items()))
+        key = (result.name, hp.get("l1") if hp.get("l1_sweep") else None, report.alpha_of(data), options)
         groups.setdefault(key, []).append(data)
     rows = [
         "| entry | runs | test error (ours) | paper | zeros per layer (ours) | paper zeros | paper source |",
         "|---|---|---|---|---|---|---|",
     ]
-    for (name, l1, alpha), members in groups.items():
+    for (name, l1, alpha, options), members in groups.items():
         cell = report.Cell.of(members)
         label, (paper_err, paper_zeros, source) = summary_paper(name, l1, alpha)
+        # A variant's row is labelled with its options: the paper's figure is for the data as it is.
+        label += f" [{', '.join(f'{key}={value}' for key, value in options)}]" if options else ""
         rows.append(
             f"| {label} | {cell.runs_label()} | {cell.error_text()} | {paper_err} | {cell.zeros_text()} | "
             f"{paper_zeros} | {source} |"

@@ -17,14 +17,13 @@ http(s) or file:// (see ``rectifier_zoo.hub``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import errno
 import json
 import os
 import pathlib
 
-from rectifier_zoo import atomic, integrity, model_card
+from rectifier_zoo import atomic, integrity, locking, model_card
 from rectifier_zoo.errors import ArtifactError, ConfigError
 
 MANIFEST = "manifest.json"
@@ -162,11 +161,8 @@ def _resolve(model_or_name, result):
         from rectifier_zoo import hub
 
         located = hub.locate(model_or_name)
-        if result is None and located.card is not None:  # re-export keeps the card's facts
-            card = located.card
-            facts = {"dataset": card.get("dataset"), "hyperparameters": card.get("hyperparameters")}
-            result = {**(card.get("metrics") or {}), **facts}
-        return hub.load_keras(located), result if result is not None else located.result
+        # A re-export keeps the card's facts (or the result JSON beside a bare .keras file).
+        return hub.load_keras(located), result if result is not None else hub.result_of(located)
     import keras
 
     if not isinstance(model_or_name, keras.Model):
@@ -175,6 +171,11 @@ def _resolve(model_or_name, result):
         )
     if len(model_or_name.inputs or ()) != 1 or len(model_or_name.inputs[0].shape) != 2:
         raise ConfigError(f"model {model_or_name.name!r} must take one (batch, features) input to be exported")
+    if result is None:  # a model from rz.load, weights unchanged: its card's facts, as the CLI writes them
+        from rectifier_zoo import hub
+
+        found = hub.provenance(model_or_name)
+        result = found.result if found is not None else None
     return model_or_name, result
 
 
@@ -274,19 +275,6 @@ def _publish(staging, model_dir, card, fixed) -> pathlib.Path:
 # ------------------------------------------------------------ manifest, config
 
 
-@contextlib.contextmanager
-def _locked(export_dir):
-    """An exclusive fcntl lock on ``export_dir/.manifest.lock`` (blocks until free)."""
-    import fcntl
-
-    with open(pathlib.Path(export_dir) / _LOCK, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def model_dirs(export_dir, servable=False) -> list:
     """The model folders of an export dir holding at least one whole (or servable) version."""
     export_dir = pathlib.Path(export_dir)
@@ -337,7 +325,7 @@ def update_manifest(export_dir) -> pathlib.Path:
     """
     export_dir = pathlib.Path(export_dir)
     export_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(export_dir):
+    with locking.locked(export_dir / _LOCK):
         atomic.write_json(export_dir / MANIFEST, build_manifest(export_dir))
     return export_dir / MANIFEST
 

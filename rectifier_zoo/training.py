@@ -194,6 +194,14 @@ def fit(
     if checkpoint_dir is not None:
         checkpoint_dir = validation.folder("checkpoint_dir", checkpoint_dir)
     check_data(model, splits)
+    if checkpoint_dir is None:
+        return _fit(model, splits, recipe, seed, verbose, callbacks, None, sparsity_sample)
+    with checkpoint.in_use(checkpoint_dir):  # a second trainer here would interleave its epochs
+        return _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsity_sample)
+
+
+def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsity_sample):
+    """``fit`` once its arguments are checked (and the checkpoint dir is this run's)."""
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     (x, y), (xv, yv) = splits.train, splits.valid

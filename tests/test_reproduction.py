@@ -6,6 +6,7 @@ import statistics
 import pytest
 
 from rectifier_zoo import cli, report, reproduction
+from rectifier_zoo.datasets import shapeset
 from rectifier_zoo.errors import ArtifactError, ConfigError, DataError
 from rectifier_zoo.training import TrainResult
 
@@ -18,21 +19,32 @@ def zoo_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=0.001, sweep=False, epochs=3):
-    """A valid ``TrainResult.to_dict()`` with the given figures (errors and zeros as fractions)."""
+def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=0.001, sweep=False, epochs=3,
+         generator=shapeset.GENERATOR, options=None):
+    """A valid ``TrainResult.to_dict()`` with the given figures (errors and zeros as fractions).
+
+    Shapeset results record the generator they were made with (today's unless ``generator`` says
+    otherwise; None: not recorded, as before the audit); ``options`` are data options (a variant's run).
+    """
     layers = {f"hidden_{i + 1}": {"zeros": z, "dead": d, "mean": 0.1} for i, (z, d) in enumerate(zip(zeros, dead))}
     history = {"loss": [1.0 - 0.1 * e for e in range(epochs)], "val_accuracy": [0.5 + 0.05 * e for e in range(epochs)]}
     history.update({f"{layer}_zeros": [v["zeros"]] * epochs for layer, v in layers.items()})
+    dataset = reproduction.zoo.get_spec(name).dataset
+    hp = {"learning_rate": 0.01, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep}
+    if dataset.startswith("shapeset") and generator is not None:
+        hp["shapeset_generator"] = generator
+    if options:
+        hp["dataset_options"] = dict(options)
     return TrainResult(
         name=name,
-        dataset=reproduction.zoo.get_spec(name).dataset,
+        dataset=dataset,
         test_error=error,
         valid_error=error,
         sparsity=layers,
         epochs=epochs,
         best_epoch=epochs,
         seconds=1.0,
-        hyperparameters={"learning_rate": 0.01, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep},
+        hyperparameters=hp,
         versions={"keras": "3"},
         history=history,
     ).to_dict()
@@ -145,7 +157,11 @@ def test_report_command_writes_the_named_file(results_dir, tmp_path, capsys):
     out = tmp_path / "rep"
     assert cli.main(["report", "--results", str(results_dir), "--out", str(out), "--name", "R.md"]) == 0
     assert "# Reproduction of Glorot, Bordes & Bengio (2011)" in (out / "R.md").read_text()
-    assert f"wrote {out / 'R.md'}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"wrote {out / 'R.md'}" in printed
+    # The verdicts are printed too, not left for the reader to find in the file.
+    assert "Targets and the paper's ordering:\n- `fashion_mnist_rect_l1`: not yet run here." in printed
+    assert "- Shapeset: not checked: no runs of `shapeset_rect`, `shapeset_softplus`." in printed
     assert cli.main(["report", "--results", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "error: results directory" in capsys.readouterr().err
     assert cli.main(["report", "--results", str(results_dir), "--name", "../x.md"]) == 2
@@ -181,6 +197,19 @@ def test_plan_refuses_unknown_datasets_patterns_and_sweeps():
         reproduction.plan(["shapeset"], l1_sweep=[2.0])
 
 
+def test_a_plan_on_a_data_variant_names_its_runs_apart_and_checks_the_options_first():
+    runs = reproduction.plan(["shapeset"], entries="rect", dataset_options={"antialias": True, "swap": False})
+    assert [r.options for r in runs] == [(("antialias", True), ("swap", False))]
+    assert runs[0].run_id("quick") == "shapeset_rect--antialias-true--swap-false--seed0--quick"
+    # Options equal to the defaults are the data as it is: the same run as no options at all.
+    assert reproduction.plan(["shapeset"], entries="rect", dataset_options={"swap": True}) == reproduction.plan(
+        ["shapeset"], entries="rect")
+    with pytest.raises(ConfigError, match="dataset 'mnist' has no option swap"):
+        reproduction.plan(["shapeset", "mnist"], dataset_options={"swap": False})
+    with pytest.raises(ConfigError, match="unknown Shapeset option\\(s\\) 'swp'"):
+        reproduction.plan(["shapeset"], dataset_options={"swp": False})
+
+
 # ---------------------------------------------------------------- reproduce: skip-if-done, crash safety
 
 
@@ -193,7 +222,8 @@ def fake_train(monkeypatch):
         calls.append((name, kwargs))
         if kwargs.get("seed") == 99:
             raise KeyboardInterrupt  # a run killed half-way
-        result = TrainResult(**fake(name, kwargs["seed"], 0.25, (0.6, 0.5, 0.4), quick=kwargs["quick"], l1=kwargs.get("l1", 0.001)))
+        result = TrainResult(**fake(name, kwargs["seed"], 0.25, (0.6, 0.5, 0.4), quick=kwargs["quick"],
+                                    l1=kwargs.get("l1", 0.001), options=kwargs.get("dataset_options")))
         result.model = None
         return result
 
@@ -231,6 +261,13 @@ def test_a_crash_loses_no_finished_run(fake_train, tmp_path):
     assert reproduction.load_result(out / "shapeset_rect--seed0.json").hyperparameters["run_id"] == "shapeset_rect--seed0"
 
 
+def test_each_run_checkpoints_in_its_own_folder(fake_train, tmp_path):
+    argv = ["reproduce", "--quick", "--entries", "rect", "--seeds", "2", "--out", str(tmp_path / "out")]
+    assert cli.main([*argv, "--checkpoint-dir", str(tmp_path / "ckpt")]) == 0
+    assert [kw["checkpoint_dir"] for _, kw in fake_train] == [
+        tmp_path / "ckpt" / "shapeset_rect--seed0--quick", tmp_path / "ckpt" / "shapeset_rect--seed1--quick"]
+
+
 def test_sweep_passes_l1_and_tags_its_results(fake_train, tmp_path):
     assert cli.main(["reproduce", "--l1-sweep", "0", "0.01", "--seeds", "2", "--out", str(tmp_path)]) == 0
     assert [(n, kw["l1"], kw["seed"]) for n, kw in fake_train] == [
@@ -238,6 +275,56 @@ def test_sweep_passes_l1_and_tags_its_results(fake_train, tmp_path):
     ]
     saved = json.loads((tmp_path / "shapeset_rect_l1--l1-0.01--seed1.json").read_text())
     assert saved["hyperparameters"]["l1_sweep"] is True and saved["hyperparameters"]["tiny"] is False
+
+
+def test_reproduce_passes_dataset_options_and_writes_the_variant_apart(fake_train, tmp_path, capsys):
+    out = tmp_path / "runs"
+    argv = ["reproduce", "--quick", "--entries", "rect", "--out", str(out), "--dataset-option", "swap=false"]
+    assert cli.main(argv) == 0
+    assert [(n, kw["dataset_options"]) for n, kw in fake_train] == [("shapeset_rect", {"swap": False})]
+    saved = json.loads((out / "shapeset_rect--swap-false--seed0--quick.json").read_text())
+    assert saved["hyperparameters"]["dataset_options"] == {"swap": False}
+    printed = capsys.readouterr().out
+    assert "1 run(s) on shapeset, swap=False, quick mode" in printed
+    assert "| shapeset_rect [swap=False] | 1 (quick) | 25.00% | 29.86% |" in printed
+    assert cli.main(argv[:-2]) == 0  # the faithful run is another run, not "done before"
+    assert len(fake_train) == 2 and fake_train[1][1]["dataset_options"] == {}
+
+
+def test_train_command_passes_dataset_options(monkeypatch, tmp_path, capsys):
+    calls = []
+
+    def train(name, **kwargs):
+        calls.append(kwargs)
+        return TrainResult(**fake(name, 0, 0.4, (0.5, 0.5, 0.5), quick=True, options=kwargs["dataset_options"]))
+
+    monkeypatch.setattr("rectifier_zoo.trainer.train", train)
+    argv = ["train", "shapeset_rect", "--quick", "--out", str(tmp_path), "--dataset-option", "antialias=yes",
+            "--dataset-option", "signed=on"]
+    assert cli.main(argv) == 0
+    assert calls[0]["dataset_options"] == {"antialias": True, "signed": True}
+    assert "shapeset_rect [antialias=True, signed=True]" in capsys.readouterr().out
+    assert cli.main(["train", "shapeset_rect", "--dataset-option", "swap=no", "--dataset-option", "swap=yes"]) == 2
+    assert "--dataset-option swap given more than once; give each option once" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "shapeset_rect", "--dataset-option", "swap"])
+    assert "expected NAME=VALUE, e.g. swap=false" in capsys.readouterr().err
+
+
+def test_the_trainer_records_the_data_and_refuses_options_with_given_splits():
+    from rectifier_zoo import trainer, zoo
+
+    spec = zoo.get_spec("shapeset_rect")
+    assert trainer.data_hyperparameters(spec) == {"shapeset_generator": shapeset.GENERATOR}
+    assert trainer.data_hyperparameters(spec, {"swap": False, "signed": False}) == {
+        "shapeset_generator": shapeset.GENERATOR, "dataset_options": {"swap": False}}
+    assert trainer.data_hyperparameters(zoo.get_spec("fashion_mnist_rect")) == {}
+    splits = trainer.load_splits(spec, quick=True, seed=1, dataset_options={"swap": False})
+    assert splits.source == "generated(seed=1, generator=2, swap=False)" and len(splits.train[1]) == 10000
+    with pytest.raises(ConfigError, match="with splits=, pass no dataset_options"):
+        trainer.train("shapeset_rect", splits=splits, dataset_options={"swap": False})
+    with pytest.raises(ConfigError, match="unknown Shapeset option"):
+        trainer.train("shapeset_rect", dataset_options={"swop": False})  # before any data loads
 
 
 def test_reproduce_usage_errors_are_one_line(capsys, tmp_path):
@@ -261,6 +348,9 @@ def test_tiny_reproduce_then_report_end_to_end(tmp_path, capsys):
     assert [r["hyperparameters"]["seed"] for r in runs] == [0, 1]
     assert all(r["epochs"] == 1 and r["hyperparameters"]["tiny"] for r in runs)
     assert all(set(r["sparsity"]) == {"hidden_1", "hidden_2", "hidden_3"} for r in runs)
+    # Tiny runs are handed their splits, yet record today's generator: they are the entry's own data.
+    assert all(r["hyperparameters"]["shapeset_generator"] == shapeset.GENERATOR for r in runs)
+    assert all("dataset_options" not in r["hyperparameters"] for r in runs)
     errors = [r["test_error"] for r in runs]
     cell = f"{statistics.fmean(errors) * 100:.2f} ± {statistics.stdev(errors) * 100:.2f}%"
     assert f"| shapeset_rect_l1 | 2 (tiny) | {cell} | 28.62% |" in printed

@@ -70,6 +70,37 @@ def test_a_finished_run_is_not_trained_again(tmp_path):
     assert again.test_error == first.test_error
 
 
+def test_a_second_trainer_on_a_checkpoint_dir_in_use_is_refused(tmp_path):
+    from rectifier_zoo import checkpoint
+
+    with checkpoint.in_use(tmp_path):  # another run holds the directory
+        with pytest.raises(ConfigError, match=r"is in use by another training run \(process \d+\); wait for it"):
+            fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=1), verbose=0, checkpoint_dir=tmp_path)
+    assert not (tmp_path / "state.json").exists()  # the refused run wrote nothing
+    assert fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=1), verbose=0, checkpoint_dir=tmp_path).epochs == 1
+
+
+def test_the_lock_goes_with_its_process_however_it_dies(tmp_path):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom rectifier_zoo import locking\n"
+         "with locking.locked(sys.argv[1]):\n    print('held', flush=True); time.sleep(600)", str(tmp_path / ".lock")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    from rectifier_zoo import checkpoint
+
+    with pytest.raises(ConfigError, match=f"process {holder.pid}"):
+        with checkpoint.in_use(tmp_path):
+            pass
+    holder.kill()  # kill -9: no clean-up runs
+    holder.wait()
+    with checkpoint.in_use(tmp_path):  # the kernel dropped the dead process's lock
+        pass
+
+
 def test_wrong_width_is_refused_before_training():
     with pytest.raises(ConfigError, match="dataset 'blobs' has 20 features but model 'w' takes 7"):
         fit(build_classifier(7, 3, hidden=(4,), name="w"), SPLITS, Recipe(epochs=1), verbose=0)
