@@ -19,8 +19,8 @@ Two engines do the skipping:
 - ``"numba"`` (``pip install numba``, or ``pip install 'rectifier-zoo[sparse]'``):
   a compiled kernel that, example by example and layer by layer, adds the kernel
   rows of the non-zero inputs (the raw input included) into one accumulator, in
-  place: no row is copied, no index list is built, and one call runs the whole
-  network. It is compiled on the first use in a process (a few seconds, then
+  place: no row is copied (only the indices of the non-zero inputs are listed), and
+  one call runs the whole network. It is compiled on the first use in a process (a few seconds, then
   cached on disk by numba), single-threaded, without fast-math.
 - ``"numpy"``, the fallback when numba is missing (a one-time warning says how to
   get the compiled one): gathers the active rows of each layer (``h[active] @
@@ -31,21 +31,33 @@ Batches of ``dense_from_batch`` examples or more take the plain dense product
 (``h @ W``), which is faster there: a dense product reads each kernel row once for
 the whole batch, the per-example kernel once per example.
 
-Where it wins and where it loses (``benchmarks/sparse_inference.py``, results in
-``benchmarks/results/sparse_inference.json``: the shipped ``fashion_mnist_rect_l1``
-standing in until ``mnist_rect_l1`` is shipped, on its own real test images (50%
-zero pixels; 85/69/61% zeros in the three hidden layers, so 3.2x fewer
-multiply-adds are needed); a loaded 2-core AMD EPYC, TensorFlow, BLAS and numba
-each on one thread): at batch 1 the numba engine is about 30x faster than the
-faster of the dense Keras baselines, the SavedModel's ``serving_default`` (what TF
-Serving runs) and ``model(x)``, which is mostly their per-call overhead (about 1
-ms); against the same dense arithmetic with no framework around it (NumPy's BLAS
-matrix-vector product) it is 1.8-2.7x faster, close to the 3.2x the multiply-adds
-allow. The framework overhead is paid per call, so the gain shrinks with the
-batch: the dense Keras paths win from batch 32 on, the dense NumPy product from
-batch 8 (``DENSE_FROM_BATCH``). The NumPy engine gains little (about 1.1x over
-dense NumPy at batch 1): copying scattered rows costs as much as streaming them
-through a dense product, and NumPy's per-call overhead eats the rest.
+Where it wins and where it loses (``benchmarks/sparse_inference.py``, figures in
+``benchmarks/results/sparse_inference.json``). Measured on the shipped
+``fashion_mnist_rect_l1``, standing in until ``mnist_rect_l1`` is shipped, with its
+own real test images: 50% zero pixels and 85/69/61% zeros in the three hidden
+layers, so 3.2x fewer multiply-adds are needed. The machine was a 2-core AMD EPYC
+loaded by two training runs (load average 5-7). TensorFlow, BLAS and numba each ran
+on one thread. The committed run is quoted first, then the range of the medians
+over six runs.
+
+- Batch 1: the numba engine is 37x faster than the faster dense Keras path (13-54x
+  over 7 repeats; 12-37x over the runs). That path is the SavedModel's
+  ``serving_default``, what TF Serving runs; against ``model(x)``, the kernel is
+  160x faster. Most of that gap is the framework's per-call overhead, not the
+  zeros.
+- Against the same dense arithmetic with no framework around it (NumPy's BLAS
+  matrix-vector product), it is 3.6x faster (2.3-8.3x; 2.5-5.3x over the runs).
+  That is about the 3.2x the multiply-adds allow. The dense product streams all
+  11 MB of weights per example and the kernel about a third of them, and a loaded
+  cache slows the former more.
+- Larger batches: the overhead is paid per call, so the gain shrinks as the batch
+  grows. ``serving_default`` wins from batch 64 (32 in two runs). Dense NumPy is
+  even with the kernel at batch 16 and wins from 32, so ``DENSE_FROM_BATCH`` (16)
+  makes ``predict`` switch to it there.
+- The NumPy engine gains little: about 1.1x over dense NumPy at batch 1, measured
+  by the earlier version of the benchmark. Copying scattered rows costs as much as
+  streaming them through a dense product, and NumPy's per-call overhead eats the
+  rest.
 
 Only the rectifier gives exact zeros; other neurons (tanh, softplus) are
 accepted, but nothing is skipped for them in practice.
@@ -67,10 +79,12 @@ from rectifier_zoo.errors import ConfigError
 # (measured 3-6x on the benchmark machine), so at higher fractions dense is faster.
 MAX_ACTIVE = 0.25
 
-# From this batch size on, the dense product beats the per-example compiled kernel
-# (measured by benchmarks/sparse_inference.py against NumPy's one-thread BLAS; see
-# "sparse_loses_from_batch_vs_numpy" in its results).
-DENSE_FROM_BATCH = 8
+# From this batch size on, the dense product is at least as fast as the per-example
+# compiled kernel (one-thread BLAS, the shipped 784-3x1000 net on its real test
+# images): over six runs of benchmarks/sparse_inference.py the two were even at 16
+# (0.9-1.2x) and dense won at 32. A sparser model moves it up: re-measure it when
+# the model the benchmark uses changes.
+DENSE_FROM_BATCH = 16
 
 ENGINES = ("auto", "numba", "numpy")
 INSTALL_HINT = "pip install numba (or pip install 'rectifier-zoo[sparse]')"
@@ -230,8 +244,9 @@ def _compile(numba):
     """Compile the kernel and its helpers (lazily: numba compiles on the first call).
 
     The helpers are called by their module names from inside the kernel, so those
-    names are bound to their compiled versions first. One thread, no fast-math:
-    IEEE rounding, so the kernel adds like the NumPy engine.
+    names are bound to their compiled versions first. One thread, and no fast-math
+    so the compiler keeps the written order of the additions: each example's rows
+    are added one by one in increasing index, the same numbers on every run.
     """
     def jit(fn):
         fn = getattr(fn, "py_func", fn)  # compiled already (a second _compile): start from the source
@@ -319,6 +334,8 @@ class SparseInferenceModel:
 
     def _pack(self, layers):
         """Lay all kernels and biases out in one flat buffer each; the layers become views of it."""
+        for layer in layers:
+            validation.choice(f"activation of layer {layer.name!r}", layer.activation, _ACTIVATION_CODES)
         for a, b in zip(layers, layers[1:]):
             if a.kernel.shape[1] != b.kernel.shape[0]:
                 raise ConfigError(
