@@ -26,7 +26,7 @@ import shutil
 from rectifier_zoo import report, serving, zoo
 
 # What the repository ships by default: the datasets this team can train offline.
-DEFAULT_PATTERNS = ("shapeset_*", "fashion_mnist_*")
+DEFAULT_PATTERNS = ("mnist_*", "shapeset_*", "fashion_mnist_*")
 DEFAULT_BUDGET_MB = 200.0  # exports/ over this is a repository nobody wants to clone
 # A model whose validation accuracy is under 1.1x chance learned (almost) nothing.
 CHANCE_MARGIN = 1.1

@@ -72,3 +72,30 @@ def test_each_shipped_mnist_model_scores_what_its_card_says_on_the_real_test_spl
     error = recomputed_error(name, x, y, monkeypatch, tmp_path, capsys)
     assert error == pytest.approx(latest_card(name)["metrics"]["test_error"], abs=1e-4)
     assert error <= 0.03  # a trained model, far from chance (90%)
+
+
+def test_the_shipped_mnist_model_is_one_command_from_tf_serving(monkeypatch, tmp_path):
+    """`rectifier-zoo export mnist_rect_l1 --export-dir serving ...` as the README says, then saved_model_cli."""
+    import os
+    import subprocess
+
+    from rectifier_zoo import datasets
+    from rectifier_zoo.cli import main
+
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    serving_dir = tmp_path / "serving"
+    argv = ["export", "mnist_rect_l1", "--export-dir", str(serving_dir), "--serving-config", "--base-path", "/models"]
+    assert main(argv) == 0
+    version = serving_dir / "mnist_rect_l1" / "1"
+    assert serving.is_servable(version)
+    assert model_card.read(version)["metrics"] == latest_card("mnist_rect_l1")["metrics"]  # the same card's facts
+    x = datasets.load("mnist", data_dir=MNIST, cache=False).test[0][:8]
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run(
+        ["saved_model_cli", "run", "--dir", str(version), "--tag_set", "serve", "--signature_def", "serving_default",
+         "--inputs", f"features={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out")],
+        capture_output=True, text=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    expected = hub.load("mnist_rect_l1", verbose=False).predict(x, verbose=0)
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "probabilities.npy"), expected, rtol=1e-5, atol=1e-6)
+    assert list(np.load(tmp_path / "out" / "class.npy")) == list(expected.argmax(axis=1))
