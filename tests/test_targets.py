@@ -2,11 +2,13 @@
 
 import dataclasses
 import json
+import pathlib
 
 import pytest
 
-from rectifier_zoo import report, targets, zoo
-from test_reproduction import fake, write
+from rectifier_zoo import cli, report, targets, zoo
+from rectifier_zoo.datasets import shapeset
+from test_reproduction import PNG_SIGNATURE, fake, write
 
 
 @pytest.fixture(autouse=True)
@@ -35,18 +37,154 @@ def test_a_target_is_judged_on_the_mean_at_the_printed_precision():
     assert target.check([]) == (None, "`fashion_mnist_rect_l1`: not yet run here.")
 
 
-def test_the_ordering_holds_fails_or_is_not_checked_with_numbers():
-    def cells(**errors):
-        return {f"d_{k}": [{"test_error": e} for e in v] for k, v in errors.items()}
+def cells(**errors):
+    """``{d_<row>: [result, ...]}`` with the given test errors per row."""
+    return {f"d_{k}": [{"test_error": e} for e in v] for k, v in errors.items()}
 
-    holds, sentence = targets.ordering("d", cells(rect=[0.10, 0.12], tanh=[0.15], softplus=[0.20]))
+
+def test_the_ordering_holds_only_when_every_rectifier_row_is_ahead_beyond_the_spread():
+    holds, sentence = targets.ordering("d", cells(rect_l1=[0.28, 0.29], rect=[0.29, 0.30], tanh=[0.36, 0.37],
+                                                  softplus=[0.36, 0.38]))
     assert holds is True and sentence == (
-        "test error % (runs): rect 11.00 ± 1.41 (2) < tanh 15.00 (1) < softplus 20.00 (1): the ordering holds."
+        "test error % (runs): rect_l1 28.50 ± 0.71 (2) < rect 29.50 ± 0.71 (2) < tanh 36.50 ± 0.71 (2) < "
+        "softplus 37.00 ± 1.41 (2). The paper's ordering holds: rect_l1 and rect each ahead of tanh and of "
+        "softplus, beyond the spread of their seeds."
     )
-    holds, sentence = targets.ordering("d", cells(rect=[0.12], rect_l1=[0.11], tanh=[0.105], softplus=[0.20]))
-    assert holds is False and "does not hold (tanh at or ahead of rect_l1)" in sentence
-    holds, sentence = targets.ordering("d", cells(rect=[0.12], tanh=[0.13]))
-    assert holds is None and sentence == "not checked: no runs of `d_softplus`."
+
+
+def test_a_rectifier_row_behind_tanh_is_a_contradiction_with_its_numbers():
+    # Our Shapeset Table 1 at seed 0, before the generator's audit: the better rectifier row is ahead, the L1 row is not.
+    holds, sentence = targets.ordering("d", cells(rect_l1=[0.4874], rect=[0.4222], tanh=[0.4404], softplus=[0.6012]))
+    assert holds is False
+    assert "rect 42.22 (1) < tanh 44.04 (1) < rect_l1 48.74 (1) < softplus 60.12 (1)." in sentence
+    assert "**Contradiction**: rect_l1 48.74% is behind tanh 44.04% (not judged beyond spread: 1 seed)." in sentence
+    assert sentence.endswith("The paper's ordering (rect_l1 and rect each ahead of tanh and of softplus) is "
+                             "contradicted here.")
+    # Behind with seeds: the spread is named, and it is a contradiction either way.
+    holds, sentence = targets.ordering("d", cells(rect_l1=[0.40, 0.41], rect=[0.30, 0.31], tanh=[0.35, 0.36],
+                                                  softplus=[0.50, 0.51]))
+    assert holds is False and "rect_l1 40.50% is behind tanh 35.50% (beyond the seeds' spread)." in sentence
+    holds, sentence = targets.ordering("d", cells(rect_l1=[0.35, 0.39], rect=[0.30, 0.31], tanh=[0.34, 0.38],
+                                                  softplus=[0.50, 0.51]))
+    assert holds is False and "rect_l1 37.00% is behind tanh 36.00% (within the seeds' spread" in sentence
+    holds, sentence = targets.ordering("d", cells(rect_l1=[0.36], rect=[0.30], tanh=[0.36], softplus=[0.50]))
+    assert holds is False and "rect_l1 36.00% is level with tanh 36.00%" in sentence
+
+
+def test_ahead_within_the_spread_is_not_called_a_pass():
+    holds, sentence = targets.ordering("d", cells(rect_l1=[0.28, 0.35], rect=[0.29, 0.30], tanh=[0.31, 0.37],
+                                                  softplus=[0.36, 0.37]))
+    assert holds is None and "holds" not in sentence
+    assert ("Ahead but not a pass (within the seeds' spread: their mean ± SD intervals overlap): rect_l1 ahead of "
+            "tanh, rect_l1 ahead of softplus, rect ahead of tanh.") in sentence
+    assert sentence.endswith("is not established here.")
+
+
+def test_one_seed_per_row_is_not_judged_beyond_the_spread():
+    holds, sentence = targets.ordering("d", cells(rect_l1=[0.28], rect=[0.29], tanh=[0.36], softplus=[0.37]))
+    assert holds is None
+    assert ("Ahead but not a pass (not judged beyond spread: 1 seed): rect_l1 ahead of tanh, rect_l1 ahead of "
+            "softplus, rect ahead of tanh, rect ahead of softplus.") in sentence
+    # One seed on one side is enough to leave the pair unjudged.
+    _, sentence = targets.ordering("d", cells(rect_l1=[0.28, 0.29], rect=[0.29, 0.30], tanh=[0.36], softplus=[0.37, 0.38]))
+    assert "(not judged beyond spread: 1 seed): rect_l1 ahead of tanh, rect ahead of tanh." in sentence
+
+
+def test_beyond_the_spread_is_mean_plus_sd_below_mean_minus_sd():
+    rect, tanh = targets.Row("rect", 0.30, 0.02, 3), targets.Row("tanh", 0.35, 0.02, 3)
+    assert targets.compare(rect, tanh) == ("ahead", "beyond spread")  # 0.32 < 0.33
+    assert targets.compare(rect, targets.Row("tanh", 0.33, 0.02, 3)) == ("ahead", "within spread")  # 0.32 > 0.31
+    assert targets.compare(rect, targets.Row("tanh", 0.35, None, 1)) == ("ahead", "1 seed")
+    assert targets.compare(tanh, rect) == ("contradiction", "beyond spread")
+
+
+def test_the_ordering_is_not_checked_without_every_row():
+    holds, sentence = targets.ordering("d", cells(rect=[0.12], tanh=[0.13], softplus=[0.2]))
+    assert holds is None and sentence == "not checked: no runs of `d_rect_l1`."
+
+
+def test_the_ordering_tags_rows_of_another_mode():
+    quick = [{"test_error": 0.3, "hyperparameters": {"quick": True}}]
+    rows = cells(rect=[0.29], tanh=[0.36], softplus=[0.37]) | {"d_rect_l1": quick}
+    _, sentence = targets.ordering("d", rows)
+    assert "rect_l1 30.00 (1, quick)" in sentence
+
+
+def shapeset_table(d, errors, **kwargs):
+    for suffix, values in errors.items():
+        for seed, error in enumerate(values):
+            name = f"shapeset_{suffix}"
+            write(d, f"{name}--seed{seed}.json", fake(name, seed, error, (0.5, 0.5, 0.5), l1=0.001 if suffix.endswith("l1")
+                                                     else 0.0, **kwargs))
+
+
+def test_the_report_names_a_contradiction_and_keeps_an_earlier_generator_apart(tmp_path, capsys):
+    d = tmp_path / "results"
+    # Today's generator: both rectifier rows ahead beyond the spread.
+    shapeset_table(d / "now", {"rect_l1": [0.28, 0.29], "rect": [0.29, 0.30], "tanh": [0.36, 0.37],
+                               "softplus": [0.36, 0.38]})
+    # Before the audit (no generator recorded): the L1 row behind tanh.
+    shapeset_table(d / "before", {"rect_l1": [0.4874], "rect": [0.4222], "tanh": [0.4404], "softplus": [0.6012]},
+                   generator=None)
+    assert cli.main(["report", "--results", str(d), "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "REPRODUCTION.md").read_text()
+    row = next(line for line in text.splitlines() if "(`shapeset_rect_l1`)" in line)
+    assert "| 2 | 28.50 ± 0.71% | 28.62% |" in row  # only today's generator in the cell
+    assert "- Shapeset: test error % (runs): rect_l1 28.50 ± 0.71 (2)" in text and "ordering holds" in text
+    earlier = ("- Shapeset (Shapeset generator 1, before the issue-17 audit of the generator; superseded, kept for "
+               "the record): test error % (runs): rect 42.22 (1) < tanh 44.04 (1) < rect_l1 48.74 (1)")
+    assert earlier in text
+    assert "**Contradiction**: rect_l1 48.74% is behind tanh 44.04% (not judged beyond spread: 1 seed)." in text
+    section = text.split("## Runs on an earlier Shapeset generator")[1].split("\n## ")[0]
+    assert "| `shapeset_rect_l1` | Shapeset generator 1, before the issue-17 audit of the generator | 1 | 48.74% |" in section
+    printed = capsys.readouterr().out
+    assert earlier in printed and "**Contradiction**: rect_l1 48.74% is behind tanh 44.04%" in printed
+
+
+def test_the_report_shows_each_variant_beside_the_faithful_runs_and_the_sample_grids(tmp_path):
+    d = tmp_path / "results"
+    write(d, "faithful.json", fake("shapeset_rect", 0, 0.48, (0.6, 0.6, 0.5), quick=True, l1=0.0))
+    write(d, "faithful1.json", fake("shapeset_rect", 1, 0.52, (0.6, 0.6, 0.5), quick=True, l1=0.0))
+    write(d, "swap.json", fake("shapeset_rect", 0, 0.30, (0.6, 0.6, 0.5), quick=True, l1=0.0, options={"swap": False}))
+    write(d, "aa.json", fake("shapeset_rect", 0, 0.46, (0.6, 0.6, 0.5), quick=True, l1=0.0,
+                             options={"antialias": True}))
+    write(d, "signed.json", fake("shapeset_rect", 5, 0.47, (0.6, 0.6, 0.5), quick=True, l1=0.0,
+                                 options={"signed": True}))
+    text = report.write_report([d], tmp_path / "out").read_text()
+    row = next(line for line in text.splitlines() if "(`shapeset_rect`)" in line)
+    assert "| 2 (quick) | 50.00 ± 2.83% |" in row  # the variants' 30% and 46% are not averaged in
+    section = text.split("## Shapeset: the data, its variants and what makes it hard")[1].split("\n## ")[0]
+    assert "| `shapeset_rect` | faithful | 2 (quick) | 50.00 ± 2.83% | — |" in section
+    # The variants ran at seed 0 only: each is set against the faithful seed-0 run (48%), not the mean of both.
+    assert ("| `shapeset_rect` | no foreground/background swap | 1 (quick) | 30.00% | -18.00 points, against the "
+            "same seed (not judged beyond spread: 1 seed) |") in section
+    assert "| `shapeset_rect` | anti-aliased | 1 (quick) | 46.00% | -2.00 points, against the same seed" in section
+    # No faithful run of seed 5: the signed run is set against both faithful runs' mean (50%).
+    assert "| pixels in [-1, 1] | 1 (quick) | 47.00% | -3.00 points, against all faithful runs" in section
+    # In the grids' order: swap off, anti-aliased, ..., signed.
+    assert section.index("no foreground/background swap | 1") < section.index("anti-aliased | 1") < section.index(
+        "pixels in [-1, 1] | 1")
+    for options in shapeset.STUDIED:
+        name = f"shapeset_samples{report.options_slug(options)}.png"
+        assert f"](figures/{name})" in section
+        assert (tmp_path / "out" / "figures" / name).read_bytes()[:8] == PNG_SIGNATURE
+    assert "`--dataset-option swap=false`" in section
+    # The runs appendix names each run's data.
+    assert "| `swap.json` | shapeset_rect | generator 2, swap=False |" in text
+
+
+def test_variant_and_earlier_generator_runs_are_never_shipped(tmp_path):
+    from rectifier_zoo import shipping
+
+    d = tmp_path / "results"
+    for filename, data in (("now.json", fake("shapeset_rect", 0, 0.30, (0.5, 0.5, 0.5), l1=0.0)),
+                           ("variant.json", fake("shapeset_rect", 1, 0.20, (0.5, 0.5, 0.5), l1=0.0,
+                                                 options={"swap": False})),
+                           ("before.json", fake("shapeset_rect", 2, 0.10, (0.5, 0.5, 0.5), l1=0.0, generator=None))):
+        write(d, filename, data)
+        (d / filename).with_suffix(".keras").write_bytes(b"model")
+    found = shipping.candidates([d], patterns=("shapeset_*",))
+    assert [pathlib.Path(r["path"]).name for r in found["shapeset_rect"]] == ["now.json"]
 
 
 def test_report_keeps_runs_of_another_recipe_out_of_the_cells(tmp_path):

@@ -121,6 +121,8 @@ def run_reproduce(args):
     )
     mode = reproduction.mode_of(args.quick, args.tiny)
     variant = "".join(f", {k}={v}" for k, v in runs[0].options) if runs else ""
+    print("What the zoo achieves: the shipped models (exports/), from their model cards", flush=True)
+    print(reproduction.shipped_table() + "\n", flush=True)
     print(f"reproduce: {len(runs)} run(s) on {', '.join(datasets)}{variant}, {mode} mode; results in {args.out}",
           flush=True)
     results = reproduction.run_plan(
@@ -139,8 +141,7 @@ def run_reproduce(args):
     title = "Figure 3 sweep" if sweep is not None else "Workshop Table 1 rows"
     title = "Softplus-to-rectifier α sweep" if alphas is not None else title
     print()
-    print(f"{title}, ours beside the paper's" + ("" if mode == "full" else f" — {mode.upper()} run: small splits, few epochs"))
-    print(reproduction.summary_table(results))
+    print(reproduction.screen(results, title, mode, seeds=args.seeds))  # the shipped models first, then this run
     print(f"\nresults in {args.out}; `rectifier-zoo report --results {args.out}` writes the report with figures")
     return 0
 

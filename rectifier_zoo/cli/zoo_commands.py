@@ -2,13 +2,70 @@
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 
 from rectifier_zoo.cli import positive_float, positive_int
 
+_TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
+
+
+def dataset_option(text):
+    """argparse type: ``NAME=VALUE``, a dataset option; VALUE true/false (yes/no, on/off), a number or text.
+
+    Example:
+
+    >>> dataset_option("swap=false")
+    ('swap', False)
+    """
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip() or not raw.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. swap=false or antialias=true, got {text!r}")
+    raw = raw.strip()
+    if raw.lower() in _TRUE + _FALSE:
+        return name.strip(), raw.lower() in _TRUE
+    for kind in (int, float):
+        try:
+            return name.strip(), kind(raw)
+        except ValueError:
+            pass
+    return name.strip(), raw
+
+
+def add_dataset_option_argument(parser):
+    """``--dataset-option NAME=VALUE``, repeatable, for the commands that load an entry's data."""
+    parser.add_argument(
+        "--dataset-option",
+        dest="dataset_options",
+        type=dataset_option,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="train on a variant of the entry's data, e.g. --dataset-option swap=false (Shapeset without its "
+        "foreground/background swap), antialias=true, signed=true; repeatable. The result records it, and "
+        "reports keep such runs apart from the entry's own",
+    )
+
+
+def dataset_options_of(args) -> dict:
+    """The parsed ``--dataset-option`` pairs as a dict (a name given twice is a usage error)."""
+    from rectifier_zoo.errors import ConfigError
+
+    names = [name for name, _ in args.dataset_options]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ConfigError(f"--dataset-option {', '.join(twice)} given more than once; give each option once")
+    return dict(args.dataset_options)
+
 
 def configure(subparsers):
-    p = subparsers.add_parser("list", help="list the zoo's entries", description="List zoo entries as a table.")
+    p = subparsers.add_parser(
+        "list",
+        help="list the zoo's entries",
+        description="List zoo entries as a table: the L1 penalty and learning rate each trains with and "
+        "where they come from (tuned, paper, recipe), parameters, whether trained weights are at hand "
+        "(cached or shipped, with their test error) and the paper's test error.",
+    )
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern over entry names (default: all)")
     p.set_defaults(handler=run_list, needs_keras=False)
 
@@ -25,6 +82,7 @@ def configure(subparsers):
     p.add_argument("--seed", type=positive_int, default=0, help="random seed (default: 0)")
     p.add_argument("--data-dir", type=pathlib.Path, help="directory with the dataset's files")
     p.add_argument("--download", action="store_true", help="allow tensorflow-datasets to download missing data")
+    add_dataset_option_argument(p)
     p.add_argument("--learning-rate", type=positive_float, help="override the recipe's SGD learning rate")
     p.add_argument("--batch-size", type=positive_int, help="override the recipe's mini-batch size")
     p.add_argument("--l1", type=float, help="override the L1 penalty (_l1 entries only)")
@@ -36,24 +94,13 @@ def configure(subparsers):
 
 
 def run_list(args):
-    from rectifier_zoo import zoo
-    from rectifier_zoo.reproduction import paper_figure
+    from rectifier_zoo import listing
 
-    names = zoo.list_models(args.pattern)
-    if not names:
+    entries = listing.catalog(args.pattern)
+    if not entries:
         print(f"no entry matches {args.pattern!r}")
         return 1
-    header = f"{'name':<26} {'dataset':<14} {'neuron':<9} {'L1':>6} {'pre-train':<9} {'parameters':>11} {'paper test error':>17}"
-    print(header)
-    print("-" * len(header))
-    for name in names:
-        spec = zoo.get_spec(name, tuned=False)
-        fig = paper_figure(spec)
-        paper = f"{fig.test_error:.2f}% ({fig.source})" if fig else "—"
-        print(
-            f"{name:<26} {spec.dataset:<14} {spec.neuron:<9} {spec.l1:>6g} {'DAE' if spec.pretrained else 'no':<9} "
-            f"{spec.parameters:>11,} {paper:>17}"
-        )
+    print(listing.table(entries))
     return 0
 
 
@@ -63,6 +110,7 @@ def run_train(args):
     from rectifier_zoo.trainer import train
 
     zoo.get_spec(args.name)  # an unknown name fails before anything loads
+    dataset_options = dataset_options_of(args)
     overrides = {}
     if args.learning_rate is not None:
         overrides["learning_rate"] = args.learning_rate
@@ -77,6 +125,7 @@ def run_train(args):
         seed=args.seed,
         data_dir=args.data_dir,
         download=args.download,
+        dataset_options=dataset_options,
         out=args.out,
         checkpoint_dir=args.checkpoint_dir,
         verbose=args.verbose,

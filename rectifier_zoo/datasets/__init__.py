@@ -13,6 +13,7 @@ import difflib
 import importlib
 import inspect
 
+from rectifier_zoo import advice
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
 
@@ -142,6 +143,12 @@ def load(name: str, data_dir=None, download: bool = False, cache: bool = True, *
         ConfigError: unknown name or keyword argument.
         DataError: data missing (the message says how to get it) or malformed.
     """
+    given = {"data_dir": data_dir, "download": download or None, "cache": None if cache else False, **kwargs}
+    with advice.calling("rz.datasets.load", name, **{k: v for k, v in given.items() if v is not None}):
+        return _load(name, data_dir, download, cache, **kwargs)
+
+
+def _load(name, data_dir, download, cache, **kwargs) -> Splits:
     name = _check_name(name)
     if data_dir is not None:
         from rectifier_zoo.validation import folder

@@ -19,7 +19,7 @@ shapes          ``poly_type`` 1: each kind a regular        the same (0 triangle
                 vertices), scaled per axis: isosceles       1, so its rectangles had twice the area
                 triangle, rectangle, ellipse (20-gon)       of the original's at the same scale
 size            each axis uniform in [0.2, 0.8] x 32, the   the same.  Generator 1 did not order the
-                larger factor on the horizontal base        two factors (taller-than-wide triangles)
+                larger factor on the horizontal base        two factors: its triangles could be tall
 rotation        uniform over a turn in 255 steps (the       the same: ``k * 2 pi / 255``, k in
                 example's resolution; its ``randint``       0..253.  Generator 1: continuous
                 never draws the last step)
@@ -31,8 +31,8 @@ grey levels     integers /255: foreground 140..255,         the same.  Generator
                 ``int(0.45 * 255)``), swapped with
                 probability 0.5 (``inv_chance``)
 drawing         pygame's filled polygon, no anti-aliasing   no anti-aliasing: a pixel is foreground
-                (its own fill rule on whole-pixel           iff its centre is inside (exact integer
-                vertices)                                   test); edges can differ from pygame's by
+                (pygame's own fill rule)                    iff its centre is inside (exact integer
+                                                            test); edges can differ from pygame's by
                                                             about a pixel
 classes         each shape's kind drawn uniformly (labels   exactly ``n // 3`` of each (the
                 i.i.d.)                                     remainder to the first), shuffled
