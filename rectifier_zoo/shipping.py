@@ -100,7 +100,7 @@ def ship(result_dirs, export_dir="exports", patterns=DEFAULT_PATTERNS, replace=F
         say(f"nothing to ship: no full run with a saved model matches {', '.join(patterns)} "
             "(train with `rectifier-zoo reproduce --save-models`)")
     if any(d.action == "shipped" for d in decisions):
-        say(f"{export_dir} is {folder_mb(export_dir):.0f} MB")
+        say(f"{export_dir} is {folder_mb(export_dir):.0f} MB:\n{table(export_dir)}")
     return decisions
 
 
@@ -131,3 +131,22 @@ def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
 def export_mb(name) -> float:
     """About how big a shipped export of ``name`` is: one float32 copy of its weights (the .keras file)."""
     return 4 * zoo.get_spec(name, tuned=False).parameters / 1e6
+
+
+def table(export_dir="exports") -> str:
+    """The shipped entries as a Markdown table (test and validation error, zeros, L1, seed, MB), from their cards."""
+    from rectifier_zoo import model_card
+
+    export_dir = pathlib.Path(export_dir)
+    rows = ["| entry | test error | validation error | zeros per layer (test) | L1 | seed | version | MB |",
+            "|---|---|---|---|---|---|---|---|"]
+    for model_dir in serving.model_dirs(export_dir):
+        version = max(serving.versions(model_dir))
+        card = model_card.read(model_dir / str(version))
+        metrics, hp = card["metrics"], card.get("hyperparameters") or {}
+        zeros = " / ".join(f"{100 * s['zeros']:.1f}" for s in (metrics.get("sparsity") or {}).values())
+        rows.append(
+            f"| `{model_dir.name}` | {metrics['test_error']:.2%} | {metrics['valid_error']:.2%} | {zeros}% "
+            f"| {hp.get('l1', 0):g} | {hp.get('seed', '—')} | {version} | {folder_mb(model_dir):.1f} |"
+        )
+    return "\n".join(rows)

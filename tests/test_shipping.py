@@ -73,6 +73,7 @@ def test_ship_command_says_one_line_per_entry(tmp_path, capsys):
     code = cli.main(["ship", "--results", str(results), "--export-dir", str(tmp_path / "exports")])
     out = capsys.readouterr().out
     assert code == 0 and "shapeset_rect_l1: shipped (seed 0, valid 30.00%, test 31.00%" in out
+    assert "| `shapeset_rect_l1` | 31.00% | 30.00% | 90.0 / 80.0 / 70.0% | 0.001 | 0 | 1 |" in out  # the table, from the card
     assert cli.main(["ship", "--results", str(tmp_path / "none")]) == 2
     assert "results directory" in capsys.readouterr().err
 
