@@ -469,3 +469,22 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert main(["tune", "shapeset_rect", "--worker", "1"]) == 2
     assert "--oracle HOST:PORT" in capsys.readouterr().err
+
+
+def test_passes_of_one_search_merge_into_one_record_with_every_trial():
+    from rectifier_zoo.tuning import project
+
+    def record(tuner, rows):
+        best = min(rows, key=lambda r: r[1])
+        return {"name": "mnist_rect", "hyperparameters": {"learning_rate": best[0]}, "val_error": best[1],
+                "sparsity": {}, "trials": len(rows), "completed": len(rows), "failed": [], "tuner": tuner,
+                "date": "d", "versions": {}, "epochs_per_trial": 2,
+                "all_trials": [{"hyperparameters": {"learning_rate": lr}, "val_error": e, "status": "COMPLETED"} for lr, e in rows]}
+
+    merged = project.merge_passes([record("grid", [(0.1, 0.0317), (0.01, 0.0369)]), record("grid", [(0.03, 0.029)])])
+    assert merged["hyperparameters"] == {"learning_rate": 0.03} and merged["val_error"] == 0.029
+    assert [(t["hyperparameters"]["learning_rate"], t["pass"]) for t in merged["all_trials"]] == [(0.1, 1), (0.01, 1), (0.03, 2)]
+    assert merged["trials"] == 3 and merged["tuner"] == "grid + grid" and len(merged["passes"]) == 2
+    other = {**record("grid", [(0.1, 0.05)]), "epochs_per_trial": 5}
+    with pytest.raises(TuningError, match="same epochs per trial"):
+        project.merge_passes([record("grid", [(0.1, 0.03)]), other])

@@ -112,3 +112,38 @@ def write_result(result, results_dir=None) -> pathlib.Path:
     path = results_path(result["name"], results_dir)
     atomic.write_json(path, result)
     return path
+
+
+def merge_passes(records) -> dict:
+    """One results record from searches of the same entry run in passes (e.g. a grid, then
+    a rate between two of its points): every trial of every pass, the best over all.
+
+    Each trial keeps the pass it came from (``pass``, from 1); the pass records'
+    own ``tuner`` and ``epochs_per_trial`` are listed under ``passes``. Passes must
+    have searched with the same epochs per trial, so their validation errors compare.
+
+    Example:
+
+    >>> merge_passes([load_result("mnist_rect", "pass1"), load_result("mnist_rect", "pass2")])["hyperparameters"]
+    {'learning_rate': 0.03}
+    """
+    records = list(records)
+    names = {r["name"] for r in records}
+    epochs = {r.get("epochs_per_trial") for r in records}
+    if len(names) != 1 or len(epochs) != 1:
+        raise TuningError(
+            f"passes to merge must be of one entry with the same epochs per trial, got entries {sorted(names)} "
+            f"and epochs {sorted(epochs, key=str)}; merge only passes of one search"
+        )
+    best = min(records, key=lambda r: r["val_error"])
+    trials = [{**t, "pass": i} for i, r in enumerate(records, start=1) for t in r.get("all_trials", [])]
+    return {
+        **best,
+        "trials": sum(r["trials"] for r in records),
+        "completed": sum(r.get("completed", r["trials"]) for r in records),
+        "failed": [f for r in records for f in r.get("failed", [])],
+        "all_trials": trials,
+        "tuner": " + ".join(r["tuner"] for r in records),
+        "passes": [{"pass": i, "tuner": r["tuner"], "date": r["date"], "trials": r["trials"]} for i, r in enumerate(records, 1)],
+        "date": now(),
+    }
