@@ -32,28 +32,24 @@ Batches of ``dense_from_batch`` examples or more take the plain dense product
 the whole batch, the per-example kernel once per example.
 
 Where it wins and where it loses (``benchmarks/sparse_inference.py``, figures in
-``benchmarks/results/sparse_inference.json``). Measured on the shipped
-``fashion_mnist_rect_l1``, standing in until ``mnist_rect_l1`` is shipped, with its
-own real test images: 50% zero pixels and 85/69/61% zeros in the three hidden
-layers, so 3.2x fewer multiply-adds are needed. The machine was a 2-core AMD EPYC
-loaded by two training runs (load average 5-7). TensorFlow, BLAS and numba each ran
-on one thread. The committed run is quoted first, then the range of the medians
-over six runs.
+``benchmarks/results/sparse_inference.json``), measured on the shipped
+``mnist_rect_l1`` with the real MNIST test images: 81% zero pixels and 91/80/74%
+zeros in the three hidden layers, so 6.5x fewer multiply-adds are needed. The
+machine was a 2-core AMD EPYC loaded by training runs (load average about 7);
+TensorFlow, BLAS and numba each ran on one thread; medians (min-max) over 7 repeats.
 
-- Batch 1: the numba engine is 37x faster than the faster dense Keras path (13-54x
-  over 7 repeats; 12-37x over the runs). That path is the SavedModel's
-  ``serving_default``, what TF Serving runs; against ``model(x)``, the kernel is
-  160x faster. Most of that gap is the framework's per-call overhead, not the
-  zeros.
-- Against the same dense arithmetic with no framework around it (NumPy's BLAS
-  matrix-vector product), it is 3.6x faster (2.3-8.3x; 2.5-5.3x over the runs).
-  That is about the 3.2x the multiply-adds allow. The dense product streams all
-  11 MB of weights per example and the kernel about a third of them, and a loaded
-  cache slows the former more.
-- Larger batches: the overhead is paid per call, so the gain shrinks as the batch
-  grows. ``serving_default`` wins from batch 64 (32 in two runs). Dense NumPy is
-  even with the kernel at batch 16 and wins from 32, so ``DENSE_FROM_BATCH`` (16)
-  makes ``predict`` switch to it there.
+- Batch 1: the numba engine is 37x (28-47x) faster than the faster dense Keras
+  path, the SavedModel's ``serving_default`` (what TF Serving runs); most of that
+  gap is the framework's per-call overhead, not the zeros. Against the same dense
+  arithmetic with no framework around it (NumPy's BLAS product) it is 9.3x faster,
+  past the 6.5x the multiply-adds allow: the dense product streams all 11 MB of
+  weights per example, the kernel only the rows it needs.
+- Larger batches: the overhead is paid per call and the union of active units
+  grows, so the gain shrinks: 17.6x at batch 4, 4.2x at 16, 1.4x at 32 against
+  ``serving_default``, which wins from batch 64; dense NumPy wins from 128. The
+  crossover moves with the input's sparsity: on ``fashion_mnist_rect_l1`` (50% zero
+  pixels, 3.2x fewer multiply-adds) dense NumPy won from batch 32. ``DENSE_FROM_BATCH``
+  (32) makes ``predict`` switch to the dense product there.
 - The NumPy engine gains little: about 1.1x over dense NumPy at batch 1, measured
   by the earlier version of the benchmark. Copying scattered rows costs as much as
   streaming them through a dense product, and NumPy's per-call overhead eats the
@@ -84,7 +80,7 @@ MAX_ACTIVE = 0.25
 # images): over six runs of benchmarks/sparse_inference.py the two were even at 16
 # (0.9-1.2x) and dense won at 32. A sparser model moves it up: re-measure it when
 # the model the benchmark uses changes.
-DENSE_FROM_BATCH = 16
+DENSE_FROM_BATCH = 32
 
 ENGINES = ("auto", "numba", "numpy")
 INSTALL_HINT = "pip install numba (or pip install 'rectifier-zoo[sparse]')"

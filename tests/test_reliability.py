@@ -746,7 +746,8 @@ def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path, t
 
 
 LOAD_CHILD = """
-import keras, rectifier_zoo as rz, rectifier_zoo.hub
+import pathlib, keras, rectifier_zoo as rz, rectifier_zoo.hub
+rectifier_zoo.hub.EXPORTS_DIR = pathlib.Path("/nonexistent")  # the store, not the repo's shipped zoo
 print("ready", flush=True)
 rz.load("mnist_rect_l1", verbose=False)
 print("loaded", flush=True)
