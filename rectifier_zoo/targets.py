@@ -41,7 +41,7 @@ class Target:
         # Judged at the precision the report prints (two decimals of a percent).
         ok_error = round(error * 100, 2) <= round(self.max_error * 100, 2)
         parts = [f"test error {error:.2%} over {len(errors)} run(s) ({', '.join(f'{e:.2%}' for e in errors)}), "
-                 f"target ≤ {self.max_error:.1%}: {'met' if ok_error else 'not met'}"]
+                 f"target ≤ {round(self.max_error * 100, 2):g}%: {'met' if ok_error else 'not met'}"]
         ok_zeros = True
         for layer, bound in self.min_zeros:
             zeros = statistics.fmean(r["sparsity"][layer]["zeros"] for r in results)
