@@ -3,11 +3,15 @@
     python colab/make_notebooks.py          # rewrite quickstart.ipynb, reproduce_mnist.ipynb, tune_gpu.ipynb
     python colab/make_notebooks.py --check  # exit 1 if a notebook differs from what this script writes
 
-Every notebook opens with an "Open in Colab" badge, a guarded ``pip install`` and a
-parameters cell: ``QUICK`` is true in CI (``RECTIFIER_ZOO_CI=1``) and anywhere that
-is not Colab, so the notebooks run top to bottom in seconds there; ``CI`` shrinks
-them further (a few hundred examples, one epoch) for ``tests/test_notebooks.py``.
-Cell ids are fixed so regenerating gives the same bytes.
+Every notebook opens with an "Open in Colab" badge, the install cell and the
+parameters cell (``cells/install.py``, ``cells/parameters.py``: cells kept as Python
+files, so they are linted and tested as they are). The install clones the repository
+and pip-installs it keeping the runtime's own TensorFlow, Keras, JAX and NumPy, and
+stops with a clear message when a step fails. In Colab the cells do the real thing
+(MNIST downloaded, the recipes' epochs, results on Google Drive when it is mounted);
+with ``RECTIFIER_ZOO_CI=1`` (``tests/test_notebooks.py``) the same cells run offline
+and tiny, MNIST read from ``RECTIFIER_ZOO_MNIST_DIR``; ``QUICK`` (CI, or anywhere but
+Colab) shortens the runs. Cell ids are fixed so regenerating gives the same bytes.
 """
 
 from __future__ import annotations
@@ -22,27 +26,12 @@ HERE = pathlib.Path(__file__).resolve().parent
 COLAB_URL = "https://colab.research.google.com/github/rectifier-zoo/rectifier_zoo/blob/main/colab/"
 BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
-INSTALL = """\
-# Install the zoo unless it is already importable (in CI and in a checkout it is).
-# A clone, not a wheel: the shipped models in exports/ come with it.
-import importlib.util
-import sys
+CELLS = HERE / "cells"
 
-if importlib.util.find_spec("rectifier_zoo") is None:
-    !git clone -q --depth 1 https://github.com/rectifier-zoo/rectifier_zoo /content/rectifier_zoo
-    !pip install -q --no-deps -e /content/rectifier_zoo && pip install -q keras-tuner
-    sys.path.insert(0, "/content/rectifier_zoo")  # this kernel started before the install"""
 
-PARAMETERS = """\
-# Parameters. QUICK: small data and few epochs (CI, or any machine that is not Colab).
-# CI (RECTIFIER_ZOO_CI=1, set by tests/test_notebooks.py): tinier still, a few seconds a model.
-import os
-import sys
-
-IN_COLAB = "google.colab" in sys.modules
-CI = os.environ.get("RECTIFIER_ZOO_CI") == "1"
-QUICK = CI or not IN_COLAB
-print(f"IN_COLAB={IN_COLAB} CI={CI} QUICK={QUICK}")"""
+def cell_source(name) -> str:
+    """A cell kept as a Python file in ``colab/cells/`` (so it can be linted and tested as it is)."""
+    return (CELLS / f"{name}.py").read_text().rstrip("\n")
 
 
 def md(text):
@@ -54,51 +43,49 @@ def code(text):
 
 
 def header(filename, title, intro):
-    return [md(f"{BADGE.format(url=COLAB_URL + filename)}\n\n# {title}\n\n{intro}"), code(INSTALL), code(PARAMETERS)]
+    return [
+        md(f"{BADGE.format(url=COLAB_URL + filename)}\n\n# {title}\n\n{intro}"),
+        code(cell_source("install")),
+        code(cell_source("parameters")),
+    ]
 
 
 def quickstart():
     return header(
         "quickstart.ipynb",
         "rectifier_zoo quickstart",
-        "Sparse rectifier networks (Glorot, Bordes & Bengio 2011) as a Keras 3 zoo: list the entries, "
-        "get a trained model, predict, and look at how sparse its hidden codes are.",
+        "Sparse rectifier networks (Glorot, Bordes & Bengio 2011) as a Keras 3 zoo: list the entries, load the "
+        "trained `mnist_rect_l1`, evaluate it on MNIST's test set, and look at how sparse its hidden codes are.",
     ) + [
-        code('import rectifier_zoo as rz\n\nprint(rz.list_models("fashion_mnist_*"))\nspec = rz.get_spec("fashion_mnist_rect_l1")\nprint(spec.recipe)'),
-        md("## A trained model\n\n`rz.load` returns a shipped model from the repository's `exports/` (or the local "
-           "cache): no training, no download. Fashion-MNIST comes from Debian's `dataset-fashion-mnist` here and "
-           "from tensorflow-datasets in Colab; with neither, the notebook falls back to generated Shapeset and "
-           "trains a small model."),
         code(
-            "from rectifier_zoo.errors import DataError\n\n"
-            'NAME = "fashion_mnist_rect_l1"\n'
-            "try:\n"
-            '    splits = rz.datasets.load("fashion_mnist", download=IN_COLAB)\n'
-            '    CLASSES = ["T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]\n'
-            "except DataError as err:\n"
-            '    print(f"no Fashion-MNIST here ({err}); using generated Shapeset instead")\n'
-            '    NAME, CLASSES = "shapeset_rect_l1", ["triangle", "rectangle", "ellipse"]\n'
-            "    sizes = dict(n_train=300, n_valid=100, n_test=200) if CI else dict(n_train=3000, n_valid=1000, n_test=2000)\n"
-            '    splits = rz.datasets.load("shapeset", seed=1, **sizes)  # seed 1: not the training seed\n'
-            "try:\n"
-            "    model = rz.load(NAME)\n"
-            "except rz.ZooError as err:  # nothing shipped or cached for this entry\n"
-            '    print(f"rz.load({NAME!r}) has nothing here ({type(err).__name__}); training it instead")\n'
-            "    result = rz.train(NAME, quick=True, epochs=1 if CI else None, splits=splits if CI else None, verbose=0 if CI else 2)\n"
-            "    print(result.summary())\n"
-            "    model = result.model"
+            "import rectifier_zoo as rz\n"
+            "from rectifier_zoo import listing\n\n"
+            'print(listing.table(rz.catalog("mnist_*")))  # what each entry trains with, and what is at hand'
+        ),
+        md(
+            "## A trained model\n\n`rz.load` returns the model shipped in the repository's `exports/` (or the "
+            "local cache): no training, no download. MNIST comes from tensorflow-datasets (downloaded in Colab)."
+        ),
+        code(
+            "import numpy as np\n\n"
+            "from rectifier_zoo import hub\n\n"
+            'model = rz.load("mnist_rect_l1")\n'
+            'splits = rz.datasets.load("mnist", data_dir=MNIST_DIR, download=DOWNLOAD)\n'
+            "x, y = splits.test\n"
+            "probs = model.predict(x, batch_size=1000, verbose=0)\n"
+            "error = float(np.mean(np.argmax(probs, axis=1) != y))\n"
+            'card = hub.provenance(model).result["test_error"]  # what its model card records\n'
+            'print(f"test error on {len(y)} MNIST test images: {error:.2%} (model card: {card:.2%})")'
         ),
         md("## Predict"),
         code(
-            "import numpy as np\n\n"
-            "x, y = splits.test\n"
-            "probs = model.predict(x, verbose=0)\n"
             "for p, label in zip(probs[:5], y[:5]):\n"
-            '    print(f"predicted {CLASSES[int(np.argmax(p))]:<9} ({p.max():.0%}), true {CLASSES[label]}")\n'
-            'print(f"test error on {len(y)} images: {np.mean(np.argmax(probs, axis=1) != y):.1%}")'
+            '    print(f"predicted {int(np.argmax(p))} ({p.max():.0%}), true {label}")'
         ),
-        md("## How sparse are the hidden codes?\n\nThe fraction of units that are exactly zero in each hidden "
-           "layer, for one image, and over the test images (`rz.sparsity`)."),
+        md(
+            "## How sparse are the hidden codes?\n\nThe fraction of units that are exactly zero in each hidden "
+            "layer, for one image, and over the test images (`rz.sparsity`)."
+        ),
         code(
             "import io\n\n"
             "from IPython.display import Image, display\n"
@@ -107,11 +94,10 @@ def quickstart():
             "codes_model, layer_names = probe(model)\n"
             "codes = codes_model.predict(x[:1], verbose=0)\n"
             "zeros = [100 * float(np.mean(c[0] == 0)) for c in codes]\n"
-            "side = int(np.sqrt(x.shape[1]))  # 28 for Fashion-MNIST, 32 for Shapeset\n"
-            "fig = Figure(figsize=(9, 3), layout=\"constrained\")\n"
+            'fig = Figure(figsize=(9, 3), layout="constrained")\n'
             "ax_img, ax_bar = fig.subplots(1, 2)\n"
-            'ax_img.imshow(x[0].reshape(side, side), cmap="gray")\n'
-            'ax_img.set_title(f"a {CLASSES[y[0]]}")\n'
+            'ax_img.imshow(x[0].reshape(28, 28), cmap="gray")\n'
+            'ax_img.set_title(f"a {y[0]}")\n'
             'ax_img.axis("off")\n'
             "ax_bar.bar(layer_names, zeros)\n"
             'ax_bar.set_ylabel("units exactly zero (%)")\n'
@@ -131,35 +117,33 @@ def reproduce_mnist():
     return header(
         "reproduce_mnist.ipynb",
         "Reproduce Table 1 on MNIST",
-        "The workshop paper's Table 1 (rectifier + L1, rectifier, softplus, tanh; no pre-training) on MNIST "
-        "with tensorflow-datasets, our test error and per-layer sparsity beside the paper's. In Colab it "
-        "downloads MNIST and trains by the paper's recipe (hours: use a GPU runtime); in quick mode it uses "
-        "Fashion-MNIST (a substitute, from `/usr/share/datasets/fashion-mnist`) or generated Shapeset. "
-        "Each finished run is saved at once; rerunning the cell skips finished runs.",
+        "The workshop paper's Table 1 (rectifier + L1, rectifier, softplus, tanh; no pre-training) on MNIST with "
+        "tensorflow-datasets: our test error and per-layer sparsity beside the paper's, after the shipped models' "
+        "figures. In Colab it downloads MNIST and trains by each entry's recipe, 3 seeds (hours: use a GPU runtime, "
+        "and mount Google Drive so results and checkpoints outlive the runtime); elsewhere QUICK shortens the runs. "
+        "Each finished run is saved at once and a killed run resumes from its last epoch: run the cell again.",
     ) + [
         code(
-            "import pathlib\n\n"
-            "if not QUICK:\n"
-            '    DATASET, DOWNLOAD = "mnist", True\n'
-            'elif pathlib.Path("/usr/share/datasets/fashion-mnist").is_dir():\n'
-            '    DATASET, DOWNLOAD = "fashion_mnist", False  # stands in for MNIST: same format, a harder task\n'
-            "else:\n"
-            '    DATASET, DOWNLOAD = "shapeset", False  # generated: nothing to download\n'
+            'DATASET = "mnist"\n'
             "SEEDS = 1 if QUICK else 3\n"
-            'OUT = pathlib.Path("runs/reproduce")\n'
-            'print(f"reproducing Table 1 on {DATASET} with {SEEDS} seed(s) into {OUT}")'
+            'MODE = "tiny" if CI else "quick" if QUICK else "full"\n'
+            'OUT = WORK / "runs" / "reproduce"\n'
+            'print(f"reproducing Table 1 on {DATASET} with {SEEDS} seed(s), {MODE} mode, into {OUT}")'
         ),
         code(
             "from rectifier_zoo import reproduction\n\n"
             "runs = reproduction.plan([DATASET], seeds=SEEDS)\n"
-            "results = reproduction.run_plan(runs, OUT, quick=QUICK, tiny=CI, download=DOWNLOAD, verbose=0 if CI else 2)\n"
-            "print(reproduction.summary_table(results))"
+            "results = reproduction.run_plan(\n"
+            '    runs, OUT, quick=MODE == "quick", tiny=CI, data_dir=MNIST_DIR, download=DOWNLOAD,\n'
+            '    checkpoint_dir=WORK / "runs" / "checkpoints", verbose=0 if CI else 2,\n'
+            ")\n"
+            'print(reproduction.screen(results, "Workshop Table 1 rows", MODE, seeds=SEEDS))'
         ),
         md("## The report\n\nMarkdown with figures, the same as `rectifier-zoo report --results runs/reproduce`."),
         code(
             "from IPython.display import Image, Markdown, display\n\n"
             "from rectifier_zoo import report\n\n"
-            'path = report.write_report([OUT], "runs/report")\n'
+            'path = report.write_report([OUT], WORK / "runs" / "report")\n'
             "text = path.read_text()\n"
             'table = text[text.index("## Workshop Table 1"):text.index("## Workshop Table 2")]\n'
             "display(Markdown(table))\n"
@@ -172,59 +156,49 @@ def reproduce_mnist():
 def tune_gpu():
     return header(
         "tune_gpu.ipynb",
-        "Tune a zoo entry on a GPU (JAX backend)",
-        "KerasTuner search of the learning rate and L1 penalty on the validation split, with "
-        "`KERAS_BACKEND=jax` (choose a GPU runtime in Colab). Runs `rectifier-zoo tune`; in quick/CI mode "
-        "a 2-trial search of `shapeset_rect_l1`.",
+        "Tune a zoo entry on a GPU",
+        "A KerasTuner search of the learning rate and L1 penalty of `mnist_rect_l1` on the validation split, with "
+        "`rectifier-zoo tune`. On a GPU runtime (Colab: Runtime > Change runtime type > GPU) it runs on the JAX "
+        "backend; on a CPU, TensorFlow with XLA. The search (results and the tuner's state) lives on Google Drive "
+        "when it is mounted, so after a recycled runtime the same cell resumes it.",
     ) + [
+        code(cell_source("gpu_check")),
         code(
-            '# Before Keras is imported: JAX runs the paper\'s tiny-batch SGD loop fast on a GPU.\n'
-            'os.environ.setdefault("KERAS_BACKEND", "jax")\n'
-            "import jax\n\n"
-            "print(jax.devices())"
-        ),
-        code(
-            "import pathlib\nimport subprocess\n\n\n"
             "def run(cmd):\n"
             '    """Run a command, streaming its output here; fail the cell if it fails."""\n'
-            "    print(\"$\", \" \".join(cmd))\n"
+            '    print("$", " ".join(cmd))\n'
             "    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:\n"
             "        for line in proc.stdout:\n"
             '            print(line, end="")\n'
             "    if proc.returncode:\n"
-            '        raise RuntimeError(f"rectifier-zoo {\' \'.join(cmd[3:])} failed with exit status {proc.returncode}")\n\n\n'
-            'NAME = "shapeset_rect_l1" if QUICK else "mnist_rect_l1"\n'
-            'RESULTS = pathlib.Path("tuning_results")\n'
-            'zoo_cli = [sys.executable, "-m", "rectifier_zoo"]\n'
-            'has_tune = importlib.util.find_spec("rectifier_zoo.cli.tune_command") is not None\n'
-            "if has_tune:\n"
-            '    help_text = subprocess.run(zoo_cli + ["tune", "--help"], capture_output=True, text=True).stdout\n'
-            '    cmd = zoo_cli + ["tune", NAME, "--max-trials", "2" if QUICK else "20"] + (["--quick"] if QUICK else [])\n'
-            '    if "--results-dir" in help_text:  # keep results beside this notebook, not in the installed package\n'
-            '        cmd += ["--results-dir", str(RESULTS)]\n'
-            '    if "--download" in help_text and not QUICK:  # MNIST from tensorflow-datasets\n'
-            '        cmd += ["--download"]\n'
-            "    if CI:  # seconds, not minutes: one epoch of a tiny net per trial, no retraining\n"
-            '        for flag, value in (("--epochs", "1"), ("--hidden", "16,16"), ("--no-retrain", None)):\n'
-            "            if flag in help_text:\n"
-            "                cmd += [flag] if value is None else [flag, value]\n"
-            "    run(cmd)\n"
-            "else:\n"
-            '    print("tuning is unavailable: this version of rectifier-zoo has no `tune` command")'
+            "        raise RuntimeError(f\"rectifier-zoo {' '.join(cmd[3:])} failed with exit status {proc.returncode}\")\n"
+            "\n\n"
+            'NAME = "mnist_rect_l1"\n'
+            'TUNING = WORK / "tuning"\n'
+            'cmd = [sys.executable, "-m", "rectifier_zoo", "tune", NAME, "--max-trials", "2" if QUICK else "20"]\n'
+            'cmd += ["--results-dir", str(TUNING / "results"), "--project-dir", str(TUNING / "projects")]\n'
+            'cmd += ["--data-dir", MNIST_DIR] if MNIST_DIR else ["--download"] if DOWNLOAD else []\n'
+            "if QUICK:\n"
+            '    cmd += ["--quick"]\n'
+            "if CI:  # seconds, not minutes: one epoch of a tiny net per trial, no retraining\n"
+            '    cmd += ["--epochs", "1", "--hidden", "16,16", "--no-retrain"]\n'
+            "run(cmd)  # KERAS_BACKEND (set above) carries over to the command"
         ),
-        md("## The best hyper-parameters\n\n`rz.get_spec(name)` applies a search's results from `tuning/results/`; "
-           "results written elsewhere apply with `zoo.apply_tuned`."),
+        md(
+            "## The best hyper-parameters\n\n`rz.get_spec(name)` applies a search's results from `tuning/results/`; "
+            "results written elsewhere apply with `zoo.apply_tuned`."
+        ),
         code(
             "import json\n\n"
             "import rectifier_zoo as rz\n"
             "from rectifier_zoo import zoo\n\n"
-            'found = sorted(RESULTS.glob("*.json"))\n'
+            'found = sorted((TUNING / "results").glob("*.json"))\n'
             "for path in found:\n"
             '    hp = json.loads(path.read_text())["hyperparameters"]\n'
-            '    print(path.name, hp)\n'
+            "    print(path.name, hp)\n"
             "    print(zoo.apply_tuned(rz.get_spec(path.stem, tuned=False), hp).recipe)\n"
             "if not found:\n"
-            '    print("no tuning results here yet; the zoo\'s recipe for", NAME, "is", rz.get_spec(NAME).recipe)'
+            "    print(\"no tuning results yet; the zoo's recipe for\", NAME, \"is\", rz.get_spec(NAME).recipe)"
         ),
     ]
 

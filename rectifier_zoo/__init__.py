@@ -8,7 +8,12 @@
 
 Nothing here downloads anything at import time, and Keras itself is imported on
 first use of a name that needs it, so ``import rectifier_zoo`` and the command
-line's ``--help`` are fast.
+line's ``--help`` are fast. Keras learns the zoo's custom objects the moment it is
+imported (``rectifier_zoo.registration``), so after ``import rectifier_zoo`` a zoo
+``.keras`` file loads with plain ``keras.saving.load_model(path, safe_mode=True)``.
+
+TensorFlow's C++ log level defaults to 2 (errors only), and its start-up lines obey
+it (``rectifier_zoo.tf_logs``); set ``TF_CPP_MIN_LOG_LEVEL=0`` first to see them all.
 """
 
 import importlib
@@ -16,6 +21,10 @@ import os
 
 # TensorFlow's C++ start-up chatter drowns the zoo's own output; users may override.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from rectifier_zoo import registration  # noqa: E402  (light: imports Keras only if it is imported already)
+
+registration.install()
 
 from rectifier_zoo.errors import (  # noqa: E402  (light: no Keras)
     ArtifactError,
@@ -43,6 +52,7 @@ _LAZY = {
     "build_model": "rectifier_zoo.zoo:build_model",
     "get_spec": "rectifier_zoo.zoo:get_spec",
     "list_models": "rectifier_zoo.zoo:list_models",
+    "catalog": "rectifier_zoo.listing:catalog",
     "load": "rectifier_zoo.hub:load",
     "export": "rectifier_zoo.serving:export",
     "sparsify": "rectifier_zoo.sparse_inference:sparsify",

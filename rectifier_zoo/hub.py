@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 
-from rectifier_zoo import integrity, model_card, paths, serving, validation
+from rectifier_zoo import advice, integrity, model_card, paths, serving, validation
 from rectifier_zoo.errors import ArtifactError, ConfigError
 
 URL_ENV = "RECTIFIER_ZOO_URL"
@@ -53,7 +53,16 @@ class Located:
         return error if isinstance(error, (int, float)) and not isinstance(error, bool) else None
 
 
-def load(name_or_path, *, train_if_missing=False, version=None, sparse_inference=False, verbose=True):
+def load(
+    name_or_path,
+    *,
+    train_if_missing=False,
+    download=False,
+    data_dir=None,
+    version=None,
+    sparse_inference=False,
+    verbose=True,
+):
     """A trained zoo model, ready to predict, evaluate and fine-tune.
 
     Args:
@@ -61,28 +70,43 @@ def load(name_or_path, *, train_if_missing=False, version=None, sparse_inference
             exported version folder or a model folder (its newest version).
         train_if_missing: train the entry by its recipe (progress bars) and cache
             it when no trained copy is found anywhere.
+        download: with ``train_if_missing``, let tensorflow-datasets download the
+            entry's dataset if it is not on disk (see ``rz.datasets.load``).
+        data_dir: with ``train_if_missing``, the folder holding the dataset's files.
         version: an exported version number; default: the newest.
         sparse_inference: return ``rectifier_zoo.sparse_inference.sparsify(model)``.
         verbose: print one line: where it loaded from, version, test error.
 
     Returns:
-        A compiled ``keras.Model`` named after its entry.
+        A compiled ``keras.Model`` named after its entry. It remembers its model
+        card (``provenance(model)``), so ``rz.export(model, dir)`` writes the same
+        card again as long as its weights are unchanged.
 
     Raises:
         UnknownModelError: a name that is neither a zoo entry nor an exported model.
         ArtifactError: nothing found (the message says how to get it), or a file
             missing, truncated or modified (sha256 mismatch, naming the file).
+        ConfigError: ``download`` or ``data_dir`` without ``train_if_missing``.
 
     Example:
 
     >>> model = rz.load("mnist_rect_l1")
     loaded mnist_rect_l1 version 1 from ~/.keras/rectifier_zoo/models/mnist_rect_l1/1 (test error 1.43%)
     >>> model.predict(x_test).argmax(axis=1)
+    >>> model = rz.load("mnist_rect_l1", train_if_missing=True, download=True)  # nothing shipped: train it
     """
-    if version is not None:
-        version = validation.number("version", version, low=1, high=serving.MAX_VERSION, integer=True)
-    located = locate(name_or_path, version=version, train_if_missing=train_if_missing)
-    model = load_keras(located)
+    given = {"train_if_missing": train_if_missing, "download": download, "data_dir": data_dir, "version": version}
+    with advice.calling("rz.load", name_or_path, **{k: v for k, v in given.items() if v not in (None, False)}):
+        if (download or data_dir is not None) and not train_if_missing:
+            raise ConfigError(
+                "download= and data_dir= say where the data comes from when a model is trained; "
+                f"add train_if_missing=True: {advice.retry(train_if_missing=True)}"
+            )
+        if version is not None:
+            version = validation.number("version", version, low=1, high=serving.MAX_VERSION, integer=True)
+        training = {"download": download, "data_dir": data_dir}
+        located = locate(name_or_path, version=version, train_if_missing=train_if_missing, training=training)
+        model = load_keras(located)
     if verbose:
         error = located.test_error
         shown = f"test error {error:.2%}" if error is not None else "test error not recorded"
@@ -102,13 +126,16 @@ def _looks_like_path(text: str) -> bool:
     return "/" in text or os.sep in text or text.endswith(".keras") or text.startswith((".", "~"))
 
 
-def locate(name_or_path, version=None, train_if_missing=False) -> Located:
-    """Find what ``load`` would load, without loading it (see ``load``)."""
+def locate(name_or_path, version=None, train_if_missing=False, training=None) -> Located:
+    """Find what ``load`` would load, without loading it (see ``load``).
+
+    ``training``: keyword arguments for ``rz.train`` when ``train_if_missing`` trains.
+    """
     if isinstance(name_or_path, os.PathLike) or (isinstance(name_or_path, str) and _looks_like_path(name_or_path)):
         return locate_path(_expand(name_or_path), version)
     if not isinstance(name_or_path, str):
         raise ConfigError(f"load takes a zoo name or a path, got {type(name_or_path).__name__}")
-    return locate_name(name_or_path, version, train_if_missing)
+    return locate_name(name_or_path, version, train_if_missing, training)
 
 
 def _expand(path) -> pathlib.Path:
@@ -182,7 +209,7 @@ def local_roots() -> list:
     return [paths.models_home(), EXPORTS_DIR]
 
 
-def locate_name(name: str, version=None, train_if_missing=False) -> Located:
+def locate_name(name: str, version=None, train_if_missing=False, training=None) -> Located:
     """Resolve a zoo name: cache, repo exports, remote store, then (optionally) training."""
     from rectifier_zoo import zoo
 
@@ -207,28 +234,49 @@ def locate_name(name: str, version=None, train_if_missing=False) -> Located:
     if not in_zoo:
         zoo.get_spec(name)  # raises UnknownModelError with the closest names
     if train_if_missing:
-        return _train_and_cache(name)
+        return _train_and_cache(name, **(training or {}))
     raise ArtifactError(_missing_message(name, version, url))
 
 
 def _missing_message(name, version, url) -> str:
+    """What was searched, and fixes that work as written: in Python, or as the CLI's commands."""
+    from rectifier_zoo import zoo
+
     what = f"version {version} of {name}" if version else f"trained {name}"
     looked = ", ".join(str(root / name) for root in local_roots())
     remote = f"{URL_ENV}={url} has no such model" if url else f"{URL_ENV} is not set"
-    home = paths.models_home()
+    generated = zoo.get_spec(name, tuned=False).dataset.startswith("shapeset")  # nothing to download
+    fetch = "" if generated else " --download"
+    commands = (
+        f"`rectifier-zoo train {name}{fetch}` then `rectifier-zoo export {name} --model runs/{name}.keras "
+        f"--export-dir {paths.models_home()}`"
+    )
+    if advice.in_cli():
+        train = f"train and export it: {commands}"
+    else:
+        extra = {} if generated else {"download": True}
+        call = advice.retry(train_if_missing=True, **extra)
+        if call is None:  # not inside rz.load (e.g. rz.export of a name): the load that gets it
+            with advice.calling("rz.load", name):
+                call = advice.retry(train_if_missing=True, **extra)
+        train = f"train it by its recipe and cache it: {call}; or from a shell: {commands}"
+    data = (
+        ""
+        if generated
+        else f" ({advice.option('download')} lets tensorflow-datasets fetch the data, or pass {advice.option('data_dir', 'DIR')})"
+    )
     return (
-        f"no {what} found (looked in {looked}; {remote}). Get it by training and exporting it: "
-        f"`rectifier-zoo train {name}` then `rectifier-zoo export {name} --model runs/{name}.keras "
-        f"--export-dir {home}`; or call rz.load({name!r}, train_if_missing=True); "
-        f"or set {URL_ENV} to an export dir's URL (http, https or file) that has it"
+        f"no {what} found (looked in {looked}; {remote}). To get it, {train}{data}; "
+        f"or, where an export dir holding it exists, set {URL_ENV} to its URL "
+        "(http, https or file, e.g. file:///path/to/exports)"
     )
 
 
-def _train_and_cache(name) -> Located:
+def _train_and_cache(name, download=False, data_dir=None) -> Located:
     from rectifier_zoo import trainer
 
     print(f"no trained {name} found: training it by its recipe (this can take a while)")
-    result = trainer.train(name, verbose=1)
+    result = trainer.train(name, verbose=1, download=download, data_dir=data_dir)
     folder = serving.export(result.model, paths.models_home(), name=name, result=result, verbose=0)
     return _locate_version_dir(folder, f"{folder} (trained just now)")
 
@@ -363,7 +411,78 @@ def load_keras(located: Located):
         model.name = name
     if not getattr(model, "compiled", False):
         _compile(model)
+    remember(model, located)
     return model
+
+
+# ------------------------------------------------------------------ provenance
+
+_PROVENANCE_ATTR = "_rectifier_zoo_provenance"
+
+
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """Where a loaded model came from, and the training facts its card records.
+
+    Attributes:
+        source: the folder or file it was loaded from.
+        version: its exported version (None for a bare ``.keras`` file).
+        result: what an export of it writes into the new card (``result_of``).
+        weights_sha256: the digest of its weights as loaded.
+    """
+
+    source: str
+    version: int | None
+    result: dict | None
+    weights_sha256: str
+
+
+def result_of(located: Located) -> dict | None:
+    """The training facts a re-export of ``located`` carries: its card's metrics, dataset and
+    hyper-parameters, or the result JSON beside a bare ``.keras`` file (None if neither)."""
+    if located.card is not None:
+        card = located.card
+        facts = {"dataset": card.get("dataset"), "hyperparameters": card.get("hyperparameters")}
+        return {**(card.get("metrics") or {}), **facts}
+    return located.result
+
+
+def weights_sha256(model) -> str:
+    """A digest of every weight of ``model`` (values, shapes and order)."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        weight = np.ascontiguousarray(weight)
+        digest.update(f"{weight.dtype}{weight.shape}".encode())
+        digest.update(weight.tobytes())
+    return digest.hexdigest()
+
+
+def remember(model, located: Located) -> None:
+    """Attach ``located``'s provenance to a model just loaded from it."""
+    found = Provenance(located.source, located.version, result_of(located), weights_sha256(model))
+    object.__setattr__(model, _PROVENANCE_ATTR, found)
+
+
+def provenance(model) -> Provenance | None:
+    """The provenance ``rz.load`` attached to ``model``, while its weights are the ones loaded.
+
+    Returns None for a model not from ``rz.load`` and for one trained further
+    since (its card's metrics would no longer describe it).
+
+    Example:
+
+    >>> model = rz.load("fashion_mnist_rect_l1", verbose=False)
+    >>> provenance(model).result["test_error"]
+    0.1042
+    """
+    found = getattr(model, _PROVENANCE_ATTR, None)
+    if found is None or weights_sha256(model) != found.weights_sha256:
+        return None
+    return found
 
 
 def _compile(model):

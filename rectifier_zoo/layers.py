@@ -6,9 +6,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from rectifier_zoo import neurons, validation
+# The module, not its names: importing this one registers the zoo's layers with Keras
+# (rectifier_zoo.registration), possibly while rectifier_zoo.regularizers is mid-import.
+from rectifier_zoo import neurons, regularizers, validation
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.regularizers import l1_penalty
 
 CORRUPTIONS = ("masking", "gaussian")
 RECONSTRUCTIONS = ("softplus_mse", "sigmoid_xent", "linear_mse")
@@ -28,6 +29,7 @@ class TiedDenseAutoencoder(keras.layers.Layer):
     the reconstruction loss of the clean input to the model's losses, plus
     ``l1 * mean_batch(sum_units |h|)`` when ``l1 > 0``. At inference it does
     neither corruption nor reconstruction and returns the code of the clean input.
+    Both losses are float32 under any dtype policy (``mixed_float16`` included).
 
     Corruption:
         ``"masking"``: each input set to 0 with probability ``corruption_level``
@@ -120,7 +122,7 @@ class TiedDenseAutoencoder(keras.layers.Layer):
         h = self.encode(self.corrupt(inputs))
         self.add_loss(self.reconstruction_loss(inputs, h))
         if self.l1:
-            self.add_loss(l1_penalty(h, self.l1))
+            self.add_loss(regularizers.l1_penalty(h, self.l1))
         return h
 
     def corrupt(self, x):
@@ -152,8 +154,14 @@ class TiedDenseAutoencoder(keras.layers.Layer):
         return z
 
     def reconstruction_loss(self, x, h):
-        """Mean over the batch of the per-example reconstruction loss of clean ``x``."""
-        z = self.decode_logits(h)
+        """Mean over the batch of the per-example reconstruction loss of clean ``x``, in float32.
+
+        The decoder runs in the layer's compute dtype; the loss itself is summed in
+        float32 (under ``mixed_float16``, float16 sums of 784 squared errors lose
+        digits, and ``fit`` adds every loss to a float32 total).
+        """
+        x = ops.cast(x, "float32")
+        z = ops.cast(self.decode_logits(h), "float32")
         if self.reconstruction == "sigmoid_xent":
             target = (x + 1.0) / 2.0 if self.input_range == "symmetric" else x
             per_input = ops.binary_crossentropy(target, z, from_logits=True)

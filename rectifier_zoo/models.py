@@ -7,7 +7,12 @@ Layer names are the contract other stages rely on:
   (after its activation) is the code whose sparsity is measured;
 * ``hidden_<i>_l1``: its ActivityL1 penalty, when ``l1 > 0``;
 * ``hidden_<i>_flip``: its SignFlip, when ``flip_half`` is set;
-* ``probabilities``: the softmax output layer.
+* ``probabilities``: the softmax output layer, float32 under any dtype policy.
+
+Under ``keras.mixed_precision.set_dtype_policy("mixed_float16")`` the hidden layers
+compute in float16 (weights stay float32), while the L1 and reconstruction
+penalties and the softmax output are float32, so probabilities sum to 1 within
+1e-6 and ``fit`` adds float32 losses only.
 """
 
 from __future__ import annotations
@@ -73,8 +78,9 @@ def build_classifier(
             x = ActivityL1(l1, name=f"hidden_{i}_l1")(x)
         if flip_half:
             x = SignFlip(name=f"hidden_{i}_flip")(x)
+    # float32 under any dtype policy: a float16 softmax sums to 1 only within 1e-3.
     outputs = keras.layers.Dense(
-        num_classes, activation="softmax", kernel_initializer=init(0), name="probabilities"
+        num_classes, activation="softmax", kernel_initializer=init(0), name="probabilities", dtype="float32"
     )(x)
     return keras.Model(inputs, outputs, name=name or f"{neuron}_{'x'.join(map(str, hidden))}")
 

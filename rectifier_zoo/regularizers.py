@@ -19,9 +19,14 @@ from rectifier_zoo import validation
 
 
 def l1_penalty(h, l1):
-    """``l1 * mean_batch(sum_units |h|)``; features beyond the batch axis are all summed."""
-    h = ops.reshape(h, (ops.shape(h)[0], -1))
-    return ops.multiply(ops.cast(l1, h.dtype), ops.mean(ops.sum(ops.abs(h), axis=-1)))
+    """``l1 * mean_batch(sum_units |h|)``, in float32; features beyond the batch axis are all summed.
+
+    Computed in float32 whatever ``h`` is: under ``mixed_float16`` the codes are
+    float16, whose sum over 1000 units loses digits (and overflows past 65504),
+    and a float16 penalty cannot be added to the float32 loss ``fit`` minimises.
+    """
+    h = ops.reshape(ops.cast(h, "float32"), (ops.shape(h)[0], -1))
+    return ops.multiply(ops.cast(l1, "float32"), ops.mean(ops.sum(ops.abs(h), axis=-1)))
 
 
 @keras.saving.register_keras_serializable(package="rectifier_zoo")
@@ -34,7 +39,8 @@ class ActivityL1(keras.layers.Layer):
 
     i.e. the per-example L1 norm of the code, averaged over the batch. The value
     does not depend on the batch size, the backend or the Keras version. The
-    penalty is added at inference too, so validation losses are comparable.
+    penalty is added at inference too, so validation losses are comparable. It
+    is computed in float32 under any dtype policy (``mixed_float16`` included).
 
     Args:
         l1: the penalty coefficient, ``>= 0`` (the paper uses 0.001).

@@ -58,3 +58,61 @@ def test_training_pretraining_and_saving_run_on_jax():
     assert 0.0 < report["zeros"] < 1.0
     assert report["round_trip_identical"]
     assert report["l1"] == pytest.approx(2.0)
+
+
+MIXED_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import keras, numpy as np
+    import rectifier_zoo as rz
+    from rectifier_zoo.datasets.splits import Splits
+    from rectifier_zoo.recipes import PretrainConfig, Recipe
+
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+
+    def batch(spec, n=20, seed=0):
+        rng = np.random.default_rng(seed)
+        return rng.random((n, spec.input_dim)).astype("float32"), rng.integers(0, spec.num_classes, n)
+
+    entries = {}
+    for name in rz.list_models():
+        spec = rz.get_spec(name)
+        model = rz.build_model(name, hidden=(8, 8), seed=0)
+        x, y = batch(spec)
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=True)
+        loss = float(model.train_on_batch(x, y))
+        probs = model(x)
+        entries[name] = {
+            "loss": loss,
+            "hidden": model.get_layer("hidden_1").compute_dtype,
+            "probabilities": keras.backend.standardize_dtype(probs.dtype),
+            "sum_error": float(np.abs(keras.ops.convert_to_numpy(probs).astype("float64").sum(axis=1) - 1).max()),
+        }
+
+    spec = rz.get_spec("mnist_tanh_dae")  # sigmoid cross-entropy reconstruction, then fine-tuning
+    splits = Splits("mnist", *(batch(spec, 60, s) for s in (1, 2, 3)), 10, (28, 28), "generated")
+    model = rz.build_model(spec.name, hidden=(16, 16), seed=0)
+    recipe = Recipe(learning_rate=0.05, epochs=2, batch_size=20, pretrain=PretrainConfig(epochs=1, batch_size=20))
+    result = rz.fit(model, splits, recipe, verbose=0)
+    print(json.dumps({
+        "backend": keras.backend.backend(),
+        "entries": entries,
+        "fit_losses": [float(v) for v in result.history["loss"]],
+        "reconstruction": [r["reconstruction_after"] for r in result.pretraining],
+    }))
+    """
+)
+
+
+def test_every_entry_trains_and_predicts_under_mixed_float16_on_jax():
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", MIXED_SCRIPT], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["backend"] == "jax"
+    assert len(report["entries"]) == 40
+    for name, entry in report["entries"].items():
+        assert entry["hidden"] == "float16" and entry["probabilities"] == "float32", name
+        assert entry["sum_error"] <= 1e-6 and entry["loss"] == entry["loss"], name  # finite, not NaN
+    assert len(report["fit_losses"]) == 2 and all(v == v for v in report["fit_losses"])
+    assert len(report["reconstruction"]) == 2 and all(0 < v < float("inf") for v in report["reconstruction"])

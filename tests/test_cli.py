@@ -1,19 +1,68 @@
 import json
+import os
+import shlex
 import subprocess
 import sys
 
 import pytest
 
-from rectifier_zoo.cli import main
+import rectifier_zoo as rz
+from rectifier_zoo import zoo
+from rectifier_zoo.cli import build_parser, main
+
+
+def list_rows(capsys, *argv):
+    assert main(["list", *argv]) == 0
+    out = capsys.readouterr().out.splitlines()
+    return out, {line.split()[0]: line for line in out[2:] if line and not line.startswith(" ")}
 
 
 def test_list_prints_a_table(capsys):
-    assert main(["list", "mnist_rect_l1*"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].split()[:4] == ["name", "dataset", "neuron", "L1"]
-    assert out[2].split()[:5] == ["mnist_rect_l1", "mnist", "rect", "0.001", "no"]
-    assert "2,797,010" in out[2] and "1.56% (workshop Table 1)" in out[2]
-    assert out[3].startswith("mnist_rect_l1_dae") and "DAE" in out[3]
+    out, rows = list_rows(capsys, "mnist_rect_l1*")
+    assert out[0].split() == ["name", "L1", "from", "rate", "from", "pre-train", "parameters", "trained",
+                              "weights", "paper", "test", "error"]
+    spec, tuned = rz.get_spec("mnist_rect_l1"), zoo.tuned_hyperparameters("mnist_rect_l1") or {}
+    sources = ["tuned" if "l1" in tuned else "paper", "tuned" if "learning_rate" in tuned else "recipe"]
+    cells = rows["mnist_rect_l1"].split()
+    assert cells[:6] == ["mnist_rect_l1", f"{spec.l1:g}", sources[0], f"{spec.recipe.learning_rate:g}", sources[1], "no"]
+    assert "2,797,010" in rows["mnist_rect_l1"] and "1.56% (workshop Table 1)" in rows["mnist_rect_l1"]
+    assert "DAE" in rows["mnist_rect_l1_dae"] and rows["mnist_rect_l1_dae"].split()[1:3] == ["0.001", "paper"]
+    assert any(line.startswith("tuned: a search's best on the validation split") for line in out)
+    assert out[-1].endswith("'—': `rectifier-zoo train NAME` trains it")  # the CLI's words, not Python's
+
+
+def test_list_shows_the_settings_training_really_uses_and_the_weights_at_hand(capsys):
+    from rectifier_zoo import hub, model_card
+
+    _, rows = list_rows(capsys, "fashion_mnist_rect*")
+    spec = rz.get_spec("fashion_mnist_rect_l1")
+    assert spec.l1 == 0.0003  # a search chose it (tuning/results/), not the paper's 0.001
+    assert rows["fashion_mnist_rect_l1"].split()[1:5] == ["0.0003", "tuned", f"{spec.recipe.learning_rate:g}", "tuned"]
+    card = model_card.read(hub.EXPORTS_DIR / "fashion_mnist_rect_l1" / "1")
+    assert f"shipped v1, {card['metrics']['test_error']:.2%}" in rows["fashion_mnist_rect_l1"]
+    assert rows["fashion_mnist_rect_dae"].split()[8] == "—"  # nothing trained at hand
+
+
+def test_list_shows_cached_weights_before_shipped_ones(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path))
+    result = {"dataset": "shapeset", "test_error": 0.3125}
+    rz.export(rz.build_model("shapeset_rect_l1", hidden=(8,)), tmp_path / "models", result=result, verbose=0)
+    _, rows = list_rows(capsys, "shapeset_rect_l1")
+    assert "cached v1, 31.25%" in rows["shapeset_rect_l1"]
+    entry = rz.catalog("shapeset_rect_l1")[0]  # the Python equivalent
+    assert (entry.trained.where, entry.trained.version, entry.trained.test_error) == ("cached", 1, 0.3125)
+
+
+def test_list_is_fast_and_never_imports_keras():
+    code = (
+        "import sys, time; t = time.perf_counter(); from rectifier_zoo.cli import main; main(['list']); "
+        "print('SECONDS', time.perf_counter() - t); print('HEAVY', [m for m in ('keras', 'tensorflow') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == ""
+    tail = done.stdout.splitlines()[-2:]
+    assert tail[1] == "HEAVY []" and float(tail[0].split()[1]) < 10  # about 0.1 s on an idle core
+    assert sum(1 for line in done.stdout.splitlines() if line[:1].isalpha() and "_" in line.split()[0]) >= 40
 
 
 def test_list_without_match_says_so(capsys):
@@ -65,3 +114,93 @@ def test_help_of_every_command_runs_without_keras():
     probe = "import sys, rectifier_zoo.cli as c; c.build_parser(); print('keras' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- errors name the CLI's own flags
+
+
+def backticked(text):
+    import re
+
+    return re.findall(r"`(rectifier-zoo [^`]*)`", text)
+
+
+def parses(command):
+    """A suggested command parses with the real parser (its flags exist, spelled as written)."""
+    argv = shlex.split(command)
+    assert argv[0] == "rectifier-zoo"
+    return build_parser().parse_args(argv[1:])
+
+
+def test_missing_data_in_the_cli_names_flags_that_work(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no_tfds"))
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("RECTIFIER_ZOO_DOWNLOAD", raising=False)
+    assert main(["train", "mnist_tanh", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "--data-dir DIR" in err and "(no --data-dir given)" in err
+    assert "data_dir=" not in err and "download=True" not in err
+    suggested = f"rectifier-zoo train mnist_tanh --epochs 1 --out {tmp_path} --download"
+    assert suggested in err
+    args = parses(suggested)
+    assert args.download and args.name == "mnist_tanh" and args.epochs == 1
+
+
+def test_missing_model_in_the_cli_suggests_commands_not_python(capsys, tmp_path, monkeypatch):
+    from rectifier_zoo import hub
+
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "no_exports")
+    assert main(["export", "mnist_tanh", "--export-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "rz.load(" not in err and "train_if_missing" not in err and "data_dir=" not in err
+    commands = backticked(err)
+    assert commands[:2] == [
+        "rectifier-zoo train mnist_tanh --download",
+        f"rectifier-zoo export mnist_tanh --model runs/mnist_tanh.keras --export-dir {tmp_path / 'home' / 'models'}",
+    ]
+    assert parses(commands[0]).download and parses(commands[1]).model.name == "mnist_tanh.keras"
+
+
+def test_a_cli_command_prints_no_tensorflow_lines(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "rectifier_zoo", "export", "--serving-config", "--export-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("wrote ") and done.stderr == ""
+
+
+# ---------------------------------------------------------------- the main job's screen
+
+
+def quick_results(out):
+    """Finished quick-run result JSONs for the Shapeset Table 1 rows (so reproduce loads, not trains)."""
+    import pathlib
+
+    results = pathlib.Path(__file__).resolve().parents[1] / "reproduction" / "results"
+    out.mkdir(parents=True)
+    for row in ("rect_l1", "rect", "softplus", "tanh"):
+        data = json.loads((results / f"shapeset_{row}--seed0.json").read_text())
+        data["hyperparameters"].update(quick=True, run_id=f"shapeset_{row}--seed0--quick")
+        (out / f"shapeset_{row}--seed0--quick.json").write_text(json.dumps(data))
+
+
+def test_reproduce_leads_with_what_the_zoo_achieves(capsys, tmp_path):
+    quick_results(tmp_path / "runs")
+    assert main(["reproduce", "--quick", "--out", str(tmp_path / "runs"), "--verbose", "0"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "What the zoo achieves: the shipped models (exports/), from their model cards"
+    assert lines[1].startswith("| entry | test error (zoo) | paper | zeros per layer (zoo, test) | paper zeros |")
+    fashion = next(line for line in lines if line.startswith("| fashion_mnist_rect_l1 |"))
+    cells = [c.strip() for c in fashion.strip("|").split("|")]
+    assert cells[2] == "1.56%" and cells[4] == "93.94 / 80.92 / 76.66%"  # the paper's MNIST figures, named
+    assert "MNIST (Fashion-MNIST is not in the paper)" in cells[5] and cells[3].count("/") == 2
+    end = out[out.rindex("What the zoo achieves"):]  # the final screen: shipped models first, then this run
+    assert end.index("| shapeset_rect_l1 |") < end.index("This run: Workshop Table 1 rows")
+    assert "QUICK run: 10,000 training examples, at most 8 epoch(s), 1 seed(s)" in end
+    assert "not the zoo's figures" in end
+    run_rows = [line for line in end[end.index("This run"):].splitlines() if line.startswith("| shapeset_")]
+    assert len(run_rows) == 4 and all(" | not in the paper | workshop Table 1 |" in row for row in run_rows)

@@ -23,13 +23,18 @@ from rectifier_zoo.errors import ConfigError, DataError
 FASHION_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
 
 
+REAL_CHECK_REACHABLE = tfds_source.check_reachable
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Every test gets its own zoo home and tfds dir; downloads are never allowed implicitly."""
+    """Every test gets its own zoo home and tfds dir; downloads are never allowed implicitly, and the
+    servers are never probed (the mocked downloads below need no network; the probe's tests use the real one)."""
     monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
     monkeypatch.delenv("RECTIFIER_ZOO_DOWNLOAD", raising=False)
     monkeypatch.delenv("RECTIFIER_ZOO_NO_CACHE", raising=False)
+    monkeypatch.setattr(tfds_source, "check_reachable", lambda name, urls, timeout=None: None)
 
 
 # ---------- writers of the real formats ----------
@@ -467,3 +472,99 @@ def test_failed_download_is_data_error(monkeypatch):
         monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", boom)
         with pytest.raises(DataError, match=r"downloading 'mnist' with tensorflow-datasets into .*failed: no route to host"):
             ds.load("mnist", download=True)
+
+
+# ---------- a download attempt: fast without a network, whole or nothing
+
+
+def snapshot(root):
+    root = pathlib.Path(root)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else None
+
+
+def closed_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once closed
+
+
+def test_download_without_a_network_fails_fast_with_one_error_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(tfds_source, "check_reachable", REAL_CHECK_REACHABLE)
+    port = closed_port()  # every request goes through a proxy that is not there: no packet leaves the machine
+    for var in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.setenv(var, f"http://127.0.0.1:{port}")
+    tfds_dir = tmp_path / "tfds"
+    (tfds_dir / "other").mkdir(parents=True)
+    (tfds_dir / "other" / "keep.txt").write_text("a user's file")
+    before = snapshot(tfds_dir)
+    t0 = time.monotonic()
+    with pytest.raises(DataError) as err:
+        ds.load("mnist", download=True)
+    assert time.monotonic() - t0 < 30
+    msg = str(err.value)
+    assert f"cannot download 'mnist': proxy 127.0.0.1:{port} is unreachable" in msg and "nothing was written" in msg
+    assert "\n" not in msg and "tfds build mnist" in msg and "download=True (or" not in msg
+    assert snapshot(tfds_dir) == before
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_timeout(monkeypatch):
+    import socket
+    import threading
+
+    released = threading.Event()
+
+    def hang(*args, **kwargs):  # a resolver or a connect that never returns (until the test ends)
+        released.wait(60)
+        raise OSError("released by the test")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(DataError, match=r"storage.googleapis.com:443 is unreachable \(no answer within 0.5 s\)"):
+            REAL_CHECK_REACHABLE("mnist", ["https://storage.googleapis.com/cvdf-datasets/mnist/x.gz"], timeout=0.5)
+        assert time.monotonic() - t0 < 5
+    finally:
+        released.set()
+
+
+def test_a_download_failing_midway_leaves_the_tfds_dir_as_it_was(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def partial_then_fail(self, download_dir=None, **kwargs):
+        pathlib.Path(self.data_dir).mkdir(parents=True)
+        (pathlib.Path(self.data_dir) / "mnist-train.tfrecord-00000-of-00001").write_bytes(b"half")
+        pathlib.Path(download_dir).mkdir(parents=True)
+        (pathlib.Path(download_dir) / "train-images-idx3-ubyte.gz.tmp").write_bytes(b"half")
+        raise ConnectionError("connection reset by peer")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", partial_then_fail)
+    for tfds_dir, existed in ((tmp_path / "tfds", True), (tmp_path / "fresh", False)):
+        if existed:
+            (tfds_dir / "mnist" / "1.0.0").mkdir(parents=True)  # an older copy of the user's: kept as it is
+        before = snapshot(tfds_dir)
+        with pytest.raises(DataError, match=r"failed: connection reset by peer; nothing was kept"):
+            ds.load("mnist", data_dir=tfds_dir, download=True)
+        assert snapshot(tfds_dir) == before  # None: a data dir made for the attempt is removed again
+
+
+def test_a_finished_download_is_renamed_into_the_tfds_dir_whole(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    staged = []
+
+    def prepare(self, download_dir=None, **kwargs):  # writes what a prepared copy holds, where it is told to
+        staged.append((pathlib.Path(self.data_dir), pathlib.Path(download_dir)))
+        pathlib.Path(self.data_dir).mkdir(parents=True)
+        (pathlib.Path(self.data_dir) / "dataset_info.json").write_text("{}")
+        pathlib.Path(download_dir).mkdir(parents=True)
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", prepare)
+    root = tmp_path / "tfds"
+    tfds_source.download_and_prepare(tfds, tfds.builder("mnist", data_dir=str(root)), root)
+    ((data_dir, download_dir),) = staged
+    staging = data_dir.parents[1]
+    assert staging.parent == root and staging.name.startswith(".mnist-download-") and staging in download_dir.parents
+    assert (root / data_dir.relative_to(staging) / "dataset_info.json").read_text() == "{}"
+    assert [p.name for p in root.iterdir()] == ["mnist"]  # the staging folder and the raw downloads are gone

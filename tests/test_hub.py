@@ -133,10 +133,71 @@ def test_missing_model_says_how_to_get_it(home):
     with pytest.raises(ArtifactError) as info:
         rz.load("mnist_tanh")
     message = str(info.value)
-    assert "rectifier-zoo train mnist_tanh" in message
+    assert "rz.load('mnist_tanh', train_if_missing=True, download=True)" in message
+    assert "`rectifier-zoo train mnist_tanh --download`" in message
     assert f"rectifier-zoo export mnist_tanh --model runs/mnist_tanh.keras --export-dir {home / 'models'}" in message
-    assert "train_if_missing=True" in message and "RECTIFIER_ZOO_URL is not set" in message
+    assert "data_dir='DIR'" in message and "RECTIFIER_ZOO_URL is not set" in message
     assert "\n" not in message
+    with pytest.raises(ArtifactError) as info:  # generated data: nothing to download, so no download=True
+        rz.load("shapeset_tanh")
+    assert "rz.load('shapeset_tanh', train_if_missing=True);" in str(info.value) and "download" not in str(info.value)
+
+
+def fake_training(monkeypatch):
+    """rz.train replaced by a recorder returning a tiny trained-looking result: no data, no real training."""
+    from rectifier_zoo import trainer
+
+    calls = []
+
+    def train(name, **kwargs):
+        calls.append((name, kwargs))
+        result = rz.TrainResult(name, "mnist", 0.5, 0.5, {}, 1, 1, 0.0, {"learning_rate": 0.01}, {})
+        result.model = rz.build_model(name, hidden=(8,), seed=0)
+        return result
+
+    monkeypatch.setattr(trainer, "train", train)
+    return calls
+
+
+def pasted_calls(message):
+    """Every ``rz.<verb>(...)`` call a message suggests, as written."""
+    import re
+
+    return re.findall(r"rz\.[a-z_.]+\([^()]*\)", message)
+
+
+def test_every_python_suggestion_of_a_missing_model_works_as_pasted(home, monkeypatch, capsys):
+    with pytest.raises(ArtifactError) as info:
+        rz.load(NAME)
+    suggested = pasted_calls(str(info.value))
+    assert suggested == [f"rz.load('{NAME}', train_if_missing=True, download=True)"]
+    calls = fake_training(monkeypatch)
+    model = eval(suggested[0], {"rz": rz})  # noqa: S307  (the message's own text)
+    assert model.name == NAME and calls == [(NAME, {"verbose": 1, "download": True, "data_dir": None})]
+    assert f"loaded {NAME} version 1 from {home / 'models' / NAME / '1'}" in capsys.readouterr().out
+
+
+def test_load_takes_download_and_data_dir_for_training(home, monkeypatch, tmp_path):
+    calls = fake_training(monkeypatch)
+    rz.load(NAME, train_if_missing=True, download=True, data_dir=tmp_path, verbose=False)
+    assert calls == [(NAME, {"verbose": 1, "download": True, "data_dir": tmp_path})]
+    with pytest.raises(ConfigError) as info:  # no training asked for: say so, with the call that works
+        rz.load("mnist_tanh", download=True)
+    (call,) = pasted_calls(str(info.value))
+    assert call == "rz.load('mnist_tanh', download=True, train_if_missing=True)"
+    assert eval(call, {"rz": rz}).name == "mnist_tanh"  # noqa: S307
+
+
+def test_missing_data_while_training_suggests_the_same_load_with_download(home, monkeypatch, tmp_path):
+    from rectifier_zoo.errors import DataError
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no_tfds"))
+    monkeypatch.delenv("RECTIFIER_ZOO_DOWNLOAD", raising=False)
+    with pytest.raises(DataError) as info:
+        rz.load("mnist_tanh", train_if_missing=True)  # no MNIST anywhere here
+    message = str(info.value)
+    assert "rz.load('mnist_tanh', train_if_missing=True, download=True)" in message
+    assert "data_dir='DIR'" in message and "--data-dir" not in message
 
 
 def test_missing_version_lists_the_available_ones(store):
@@ -300,7 +361,9 @@ def test_remote_manifest_with_unsafe_paths_is_refused(store, home, tmp_path, mon
 
 
 LOAD_SCRIPT = """
-import sys, rectifier_zoo as rz, keras
+import pathlib, sys, rectifier_zoo as rz, keras
+from rectifier_zoo import hub
+hub.EXPORTS_DIR = pathlib.Path(sys.argv[1])  # not the repository's (it ships mnist_rect_l1): the remote store's
 print("ready", flush=True)
 rz.load("mnist_rect_l1", verbose=False)
 print("done", flush=True)
@@ -315,7 +378,7 @@ def test_sigkill_mid_download_leaves_only_whole_versions(store, home, tmp_path, 
     def spawn(pause=None):
         extra = {integrity.PAUSE_ENV: str(pause)} if pause else {}
         return subprocess.Popen(
-            [sys.executable, str(script)],
+            [sys.executable, str(script), str(hub.EXPORTS_DIR)],
             env={**env, **extra}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 
@@ -338,3 +401,57 @@ def test_sigkill_mid_download_leaves_only_whole_versions(store, home, tmp_path, 
     same_predictions(rz.load(NAME, verbose=False), store[1][2])
     assert cache_is_whole_or_empty(home) == [2]
     assert not [p for p in (home / "models" / NAME).iterdir() if p.name.startswith(".")]
+
+
+# ---------------------------------------------------------------- re-export keeps the card
+
+
+def card_facts(folder):
+    card = model_card.read(folder)
+    return {key: card[key] for key in ("name", "dataset", "metrics", "paper", "hyperparameters", "architecture")}
+
+
+def test_export_of_a_loaded_model_writes_the_card_the_cli_writes(store, tmp_path):
+    from rectifier_zoo.cli import main
+
+    source = store[0] / NAME / "2" / f"{NAME}.keras"
+    model = rz.load(source, verbose=False)
+    ours = rz.export(model, tmp_path / "python", verbose=0)
+    assert main(["export", NAME, "--model", str(source), "--export-dir", str(tmp_path / "cli")]) == 0
+    theirs = tmp_path / "cli" / NAME / "1"
+    assert card_facts(ours) == card_facts(theirs)
+    facts = card_facts(ours)
+    assert facts["dataset"] == "mnist" and facts["metrics"]["test_error"] == 0.0125
+    assert facts["hyperparameters"] == {"learning_rate": 0.01}
+    readme = (ours / model_card.README).read_text()
+    assert "Dataset: mnist." in readme and "Test error 1.25%" in readme and '"learning_rate": 0.01' in readme
+
+
+def test_a_loaded_model_trained_further_is_exported_without_the_old_metrics(store, tmp_path):
+    model = rz.load(store[0] / NAME, verbose=False)
+    assert hub.provenance(model).result["test_error"] == 0.0125 and hub.provenance(model).version == 2
+    model.fit(x_batch(20), np.arange(20) % 10, epochs=1, verbose=0)
+    assert hub.provenance(model) is None  # its card no longer describes these weights
+    card = model_card.read(rz.export(model, tmp_path / "tuned", verbose=0))
+    assert card["metrics"]["test_error"] is None and card["dataset"] is None
+
+
+# ---------------------------------------------------------------- TensorFlow's start-up lines
+
+
+def quiet_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # the zoo's default, not ours
+    return {**env, **extra}
+
+
+def test_import_and_load_print_no_tensorflow_lines_on_stderr(tmp_path):
+    code = "import rectifier_zoo as rz; m = rz.load('fashion_mnist_rect_l1'); print(m.name)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=quiet_env(RECTIFIER_ZOO_HOME=str(tmp_path)))
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "fashion_mnist_rect_l1"
+    assert done.stdout.startswith("loaded fashion_mnist_rect_l1 version ")
+    assert done.stderr == ""
+    # asked for: TF_CPP_MIN_LOG_LEVEL=0 shows TensorFlow's own lines again
+    done = subprocess.run([sys.executable, "-c", "import rectifier_zoo, keras"], capture_output=True, text=True,
+                          timeout=300, env=quiet_env(TF_CPP_MIN_LOG_LEVEL="0"))
+    assert done.returncode == 0 and "I0000" in done.stderr

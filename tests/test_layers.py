@@ -163,3 +163,16 @@ def test_config_round_trip():
     )
     clone = TiedDenseAutoencoder.from_config(ae.get_config())
     assert clone.get_config() == ae.get_config() and clone.input_range == "symmetric"
+
+
+def test_losses_are_float32_under_mixed_float16():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        ae = TiedDenseAutoencoder(3, activation="tanh", corruption_level=0.0, l1=0.5, seed=0)
+        model = keras.Sequential([keras.Input((4,)), ae])
+        code = model(np.full((2, 4), 0.5, "float32"), training=True)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert keras.backend.standardize_dtype(code.dtype) == "float16"  # the layer computes in float16
+    assert [keras.backend.standardize_dtype(loss.dtype) for loss in model.losses] == ["float32", "float32"]
+    assert all(np.isfinite(float(numpy_of(loss))) and float(numpy_of(loss)) > 0 for loss in model.losses)

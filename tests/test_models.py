@@ -74,3 +74,54 @@ def test_wrong_input_width_is_named_at_predict_time():
     model = build_classifier(5, 2, hidden=(3,))
     with pytest.raises(ValueError, match=r"expected shape=\(None, 5\)|expected axis -1 of input shape to have value 5"):
         model.predict(np.zeros((2, 4), "float32"), verbose=0)
+
+
+# ------------------------------------------------------------ mixed precision
+
+def entry_batch(spec, n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, spec.input_dim)).astype("float32"), rng.integers(0, spec.num_classes, n)
+
+
+@pytest.fixture
+def mixed_float16():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_every_entry_trains_and_predicts_under_mixed_float16(mixed_float16):
+    """One real training step (Keras' own train step, eagerly) and a prediction, for each of the 40 entries."""
+    import rectifier_zoo as rz
+
+    for name in rz.list_models():
+        spec = rz.get_spec(name)
+        model = rz.build_model(name, hidden=(8, 8), seed=0)
+        x, y = entry_batch(spec)
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=True)
+        loss = model.train_on_batch(x, y)
+        assert np.isfinite(loss), name
+        probs = model(x)
+        assert model.get_layer("hidden_1").compute_dtype == "float16", name
+        assert keras.backend.standardize_dtype(probs.dtype) == "float32", name
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(probs).sum(axis=1), 1.0, atol=1e-6, err_msg=name)
+        if spec.l1:
+            assert all(keras.backend.standardize_dtype(v.dtype) == "float32" for v in model.losses), name
+
+
+def test_fit_with_pretraining_runs_under_mixed_float16(mixed_float16):
+    """rz.fit as the zoo trains (XLA on TensorFlow): pre-training with L1, then fine-tuning, in mixed precision."""
+    import rectifier_zoo as rz
+    from rectifier_zoo.datasets.splits import Splits
+    from rectifier_zoo.recipes import PretrainConfig, Recipe
+
+    spec = rz.get_spec("mnist_rect_l1_dae")
+    splits = Splits("mnist", *(entry_batch(spec, 60, seed) for seed in (1, 2, 3)), 10, (28, 28), "generated")
+    model = rz.build_model(spec.name, hidden=(16, 16), seed=0)
+    recipe = Recipe(learning_rate=0.05, epochs=2, batch_size=20, pretrain=PretrainConfig(epochs=1, batch_size=20))
+    result = rz.fit(model, splits, recipe, verbose=0)
+    assert np.isfinite(result.history["loss"]).all() and len(result.pretraining) == 2
+    assert all(np.isfinite(r["reconstruction_after"]) for r in result.pretraining)
+    assert 0.0 <= result.test_error <= 1.0

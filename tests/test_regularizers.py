@@ -55,3 +55,31 @@ def test_config_round_trip():
     layer = ActivityL1(0.003, name="pen")
     clone = ActivityL1.from_config(layer.get_config())
     assert clone.l1 == 0.003 and clone.name == "pen"
+
+
+@pytest.fixture
+def mixed_float16():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_penalty_is_float32_under_mixed_float16(mixed_float16):
+    layer = ActivityL1(0.5)
+    model = keras.Sequential([keras.Input((3,)), layer])
+    out = model(H)
+    assert layer.compute_dtype == "float16" and keras.backend.standardize_dtype(out.dtype) == "float16"
+    (penalty,) = model.losses
+    assert keras.backend.standardize_dtype(penalty.dtype) == "float32"
+    assert float(keras.ops.convert_to_numpy(penalty)) == pytest.approx(1.75)
+
+
+def test_penalty_of_float16_codes_is_summed_in_float32():
+    # 1000 rectifier units at 100 each: their float16 sum, 100,000, overflows (float16 tops at 65,504).
+    h = keras.ops.full((2, 1000), 100.0, dtype="float16")
+    assert not np.isfinite(float(keras.ops.convert_to_numpy(keras.ops.sum(h[0]))))
+    penalty = l1_penalty(h, 0.001)
+    assert keras.backend.standardize_dtype(penalty.dtype) == "float32"
+    assert float(keras.ops.convert_to_numpy(penalty)) == pytest.approx(100.0)

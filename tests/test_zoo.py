@@ -90,3 +90,28 @@ def test_tuned_results_drive_the_recipe(tmp_path, monkeypatch):
     (tmp_path / "mnist_tanh.json").write_text("{not json")
     with pytest.raises(ConfigError, match="does not parse as a tuning result"):
         zoo.get_spec("mnist_tanh")
+
+
+def test_catalog_says_what_each_entry_trains_with_and_where_that_comes_from(tmp_path, monkeypatch):
+    import rectifier_zoo as rz
+    from rectifier_zoo import hub
+
+    monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path / "tuned")
+    monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "exports")
+    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+    (tmp_path / "tuned").mkdir()
+    (tmp_path / "tuned" / "mnist_rect_l1.json").write_text(json.dumps({"hyperparameters": {"l1": 0.0002}}))
+    (tmp_path / "tuned" / "mnist_tanh.json").write_text(json.dumps({"hyperparameters": {"learning_rate": 0.1}}))
+    entries = {e.name: e for e in rz.catalog("mnist_*")}
+    assert len(entries) == 8 and list(entries) == zoo.list_models("mnist_*")
+    tuned_l1, tuned_lr, plain = entries["mnist_rect_l1"], entries["mnist_tanh"], entries["mnist_rect_l1_dae"]
+    assert (tuned_l1.l1, tuned_l1.l1_source, tuned_l1.learning_rate, tuned_l1.learning_rate_source) == (
+        0.0002, "tuned", 0.01, "recipe")
+    assert (tuned_lr.l1, tuned_lr.l1_source, tuned_lr.learning_rate, tuned_lr.learning_rate_source) == (
+        0.0, "none", 0.1, "tuned")
+    assert (plain.l1, plain.l1_source, plain.pretrained) == (0.001, "paper", True)
+    assert tuned_l1.l1 == rz.get_spec("mnist_rect_l1").l1  # what rz.train really uses
+    assert tuned_l1.paper.test_error == 1.56 and tuned_l1.trained is None
+    rz.export(rz.build_model("mnist_tanh", hidden=(4,)), tmp_path / "exports", result={"test_error": 0.02}, verbose=0)
+    found = rz.catalog("mnist_tanh")[0].trained
+    assert (found.where, found.version, found.test_error) == ("shipped", 1, 0.02)

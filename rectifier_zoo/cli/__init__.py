@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 
+from rectifier_zoo import advice
 from rectifier_zoo.errors import ZooError
 
 COMMAND_MODULES = (
@@ -72,22 +73,13 @@ def positive_float(text):
 
 
 def quiet_import_keras():
-    """Import Keras with TensorFlow's C++ start-up lines on stderr silenced.
+    """Import Keras (and TensorFlow) before a command runs.
 
-    TensorFlow prints them from C++ before any log level applies; they tell a
-    command-line user nothing. An import error still shows (after stderr is back).
+    Their C++ start-up lines obey ``TF_CPP_MIN_LOG_LEVEL`` (2 unless set: errors
+    only, see ``rectifier_zoo.tf_logs``); real errors still show. Set
+    ``TF_CPP_MIN_LOG_LEVEL=0`` to see every line.
     """
-    if "keras" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import keras  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    import keras  # noqa: F401  (rectifier_zoo.registration filters its start-up lines)
 
 
 def main(argv=None) -> int:
@@ -98,10 +90,14 @@ def main(argv=None) -> int:
         # TF warns about retracing when a command trains several models in turn.
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
-        return int(args.handler(args) or 0)
+        with advice.command_line(sys.argv[1:] if argv is None else argv):  # fixes named as flags
+            return int(args.handler(args) or 0)
     except ZooError as err:
         print(f"rectifier-zoo {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rectifier-zoo {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `rectifier-zoo list | head`: the reader has gone, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush is quiet too
+        return 0

@@ -20,6 +20,7 @@ import pickle
 
 import numpy as np
 
+from rectifier_zoo import advice
 from rectifier_zoo.datasets import cache as cache_lib
 from rectifier_zoo.datasets import tfds_source
 from rectifier_zoo.datasets.splits import Splits
@@ -143,7 +144,11 @@ def load(data_dir=None, download: bool = False, cache: bool = True) -> Splits:
     try:
         b, tfds_dir = tfds_source.builder("cifar10", data_dir, download)
     except DataError as err:
-        looked = f"{data_dir} and {pathlib.Path(data_dir) / 'cifar-10-batches-py'}" if data_dir else "(no data_dir given)"
+        looked = (
+            f"{data_dir} and {pathlib.Path(data_dir) / 'cifar-10-batches-py'}"
+            if data_dir
+            else f"(no {advice.name_of('data_dir')} given)"
+        )
         raise DataError(f"cifar10: python batches {', '.join(TRAIN_FILES + TEST_FILES)} not found in {looked}; "
                         f"{HOW}. Also: {err}") from None
     key = {"source": "tfds", "dir": str(tfds_dir), "files": cache_lib.fingerprint([tfds_dir])}

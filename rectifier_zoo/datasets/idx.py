@@ -20,6 +20,7 @@ import zlib
 
 import numpy as np
 
+from rectifier_zoo import advice
 from rectifier_zoo.datasets import cache as cache_lib
 from rectifier_zoo.datasets import tfds_source
 from rectifier_zoo.datasets.splits import Splits
@@ -190,7 +191,7 @@ def load(name: str = "mnist", data_dir=None, download: bool = False, cache: bool
     try:
         b, tfds_dir = tfds_source.builder(name, data_dir, download)
     except DataError as err:
-        looked = ", ".join(str(d) for d in idx_dirs) or "(no data_dir given)"
+        looked = ", ".join(str(d) for d in idx_dirs) or f"(no {advice.name_of('data_dir')} given)"
         expected = ", ".join(stems[0] + "[.gz]" for stems in _STEMS.values())
         raise DataError(f"{name}: IDX files {expected} not found in {looked}; {_HOW[name]}. "
                         f"Also: {err}") from None
