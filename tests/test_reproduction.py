@@ -160,7 +160,8 @@ def test_report_command_writes_the_named_file(results_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"wrote {out / 'R.md'}" in printed
     # The verdicts are printed too, not left for the reader to find in the file.
-    assert "Targets and the paper's ordering:\n- `fashion_mnist_rect_l1`: not yet run here." in printed
+    assert "Targets and the paper's ordering:\n- `mnist_rect_l1`: not yet run here." in printed
+    assert "\n- `fashion_mnist_rect_l1`: not yet run here." in printed
     assert "- Shapeset: not checked: no runs of `shapeset_rect`, `shapeset_softplus`." in printed
     assert cli.main(["report", "--results", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "error: results directory" in capsys.readouterr().err
