@@ -69,6 +69,18 @@ def x_batch(n=5, seed=3):
     return np.random.default_rng(seed).random((n, WIDTH)).astype("float32")
 
 
+def saved_model_cli_run(folder, x, tmp_path):
+    """Run a version's ``serving_default`` on ``x`` with TF's own ``saved_model_cli``; its
+    ``(probabilities, class)`` outputs."""
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run(
+        ["saved_model_cli", "run", "--dir", str(folder), "--tag_set", "serve", "--signature_def", "serving_default",
+         "--inputs", f"features={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out"), "--overwrite"],
+        capture_output=True, text=True, env=ENV, check=True,
+    )  # fmt: skip
+    return np.load(tmp_path / "out" / "probabilities.npy"), np.load(tmp_path / "out" / "class.npy")
+
+
 def snapshot(root):
     """Every file under root with its sha256: compare before/after to prove nothing changed."""
     return {str(p.relative_to(root)): integrity.sha256_file(p) for p in pathlib.Path(root).rglob("*") if p.is_file()}
@@ -135,14 +147,7 @@ def test_saved_model_cli_show_lists_named_signature(exported):
 def test_saved_model_cli_run_matches_keras(exported, trained, tmp_path):
     _, folder = exported
     x = x_batch()
-    np.save(tmp_path / "x.npy", x)
-    subprocess.run(
-        ["saved_model_cli", "run", "--dir", str(folder), "--tag_set", "serve", "--signature_def", "serving_default",
-         "--inputs", f"features={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out")],
-        capture_output=True, text=True, env=ENV, check=True,
-    )  # fmt: skip
-    probs = np.load(tmp_path / "out" / "probabilities.npy")
-    classes = np.load(tmp_path / "out" / "class.npy")
+    probs, classes = saved_model_cli_run(folder, x, tmp_path)
     expected = trained[0].predict(x, verbose=0)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)
@@ -353,14 +358,8 @@ def test_cli_serves_a_shipped_keras_only_entry_in_one_command(trained, tmp_path,
     assert model_card.read(folder)["metrics"]["test_error"] == pytest.approx(result.test_error)
     assert f'base_path: "/models/{NAME}"' in (serving_dir / "models.config").read_text()
     x = x_batch()
-    np.save(tmp_path / "x.npy", x)
-    subprocess.run(
-        ["saved_model_cli", "run", "--dir", str(folder), "--tag_set", "serve", "--signature_def", "serving_default",
-         "--inputs", f"features={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out")],
-        capture_output=True, text=True, env=ENV, check=True,
-    )  # fmt: skip
-    np.testing.assert_allclose(np.load(tmp_path / "out" / "probabilities.npy"), model.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-6)
+    probs, _ = saved_model_cli_run(folder, x, tmp_path)
+    np.testing.assert_allclose(probs, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_cli_export_errors_are_one_line(tmp_path, capsys):
