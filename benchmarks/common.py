@@ -30,7 +30,7 @@ def cpu_model() -> str:
 
 def machine() -> dict:
     """Where a figure was measured: CPU, cores, load, backend and library versions."""
-    from rectifier_zoo.training import versions  # reads metadata only
+    from rectifier_zoo.environment import library_versions
 
     try:
         usable = len(os.sched_getaffinity(0))
@@ -43,7 +43,7 @@ def machine() -> dict:
         "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "platform": platform.platform(),
         "gpu": gpu_names(),
-        **versions(),
+        **library_versions(),
     }
 
 

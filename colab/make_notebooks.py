@@ -131,13 +131,13 @@ def reproduce_mnist():
             'print(f"reproducing Table 1 on {DATASET} with {SEEDS} seed(s), {MODE} mode, into {OUT}")'
         ),
         code(
-            "from rectifier_zoo import reproduction\n\n"
+            "from rectifier_zoo import reproduction, reproduction_summary\n\n"
             "runs = reproduction.plan([DATASET], seeds=SEEDS)\n"
             "results = reproduction.run_plan(\n"
             '    runs, OUT, quick=MODE == "quick", tiny=CI, data_dir=MNIST_DIR, download=DOWNLOAD,\n'
             '    checkpoint_dir=WORK / "runs" / "checkpoints", verbose=0 if CI else 2,\n'
             ")\n"
-            'print(reproduction.screen(results, "Workshop Table 1 rows", MODE, seeds=SEEDS))'
+            'print(reproduction_summary.screen(results, "Workshop Table 1 rows", MODE, seeds=SEEDS))'
         ),
         md("## The report\n\nMarkdown with figures, the same as `rectifier-zoo report --results runs/reproduce`."),
         code(
@@ -185,18 +185,21 @@ def tune_gpu():
             "run(cmd)  # KERAS_BACKEND (set above) carries over to the command"
         ),
         md(
-            "## The best hyper-parameters\n\n`rz.get_spec(name)` applies a search's results from `tuning/results/`; "
-            "results written elsewhere apply with `zoo.apply_tuned`."
+            "## The best hyper-parameters\n\nA search's record changes no entry by itself: `rz.train(name)` uses "
+            "the values adopted in `zoo.TUNED` (reviewed in git). Here is each record, the line that adopts it, "
+            "and the recipe it would give."
         ),
         code(
             "import json\n\n"
             "import rectifier_zoo as rz\n"
-            "from rectifier_zoo import zoo\n\n"
+            "from rectifier_zoo import zoo\n"
+            "from rectifier_zoo.tuning import project\n\n"
             'found = sorted((TUNING / "results").glob("*.json"))\n'
             "for path in found:\n"
-            '    hp = json.loads(path.read_text())["hyperparameters"]\n'
-            "    print(path.name, hp)\n"
-            "    print(zoo.apply_tuned(rz.get_spec(path.stem, tuned=False), hp).recipe)\n"
+            "    record = json.loads(path.read_text())\n"
+            '    print(path.name, record["hyperparameters"])\n'
+            "    print(project.adoption(record))\n"
+            '    print(zoo.apply_tuned(rz.get_spec(path.stem, tuned=False), record["hyperparameters"]).recipe)\n'
             "if not found:\n"
             "    print(\"no tuning results yet; the zoo's recipe for\", NAME, \"is\", rz.get_spec(NAME).recipe)"
         ),

@@ -44,7 +44,7 @@ _LAZY = {
     "layers": "rectifier_zoo.layers",
     "regularizers": "rectifier_zoo.regularizers",
     "sparsity": "rectifier_zoo.sparsity_stats:sparsity",
-    "train": "rectifier_zoo.trainer:train",
+    "train": "rectifier_zoo.api:train",
     "fit": "rectifier_zoo.training:fit",
     "Recipe": "rectifier_zoo.recipes:Recipe",
     "TrainResult": "rectifier_zoo.training:TrainResult",
@@ -53,8 +53,8 @@ _LAZY = {
     "get_spec": "rectifier_zoo.zoo:get_spec",
     "list_models": "rectifier_zoo.zoo:list_models",
     "catalog": "rectifier_zoo.listing:catalog",
-    "load": "rectifier_zoo.hub:load",
-    "export": "rectifier_zoo.serving:export",
+    "load": "rectifier_zoo.api:load",
+    "export": "rectifier_zoo.api:export",
     "sparsify": "rectifier_zoo.sparse_inference:sparsify",
 }
 

@@ -2,13 +2,13 @@
 
 Exports, the local cache and remote stores all describe their files by relative
 path and sha256. Everything here is pure Python (no Keras, no TensorFlow), so the
-checks run before anything is deserialised.
+checks run before anything is deserialised. Where those files live and how a
+version is published is ``rectifier_zoo.store``'s business, not this module's.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import pathlib
 import re
 
@@ -93,76 +93,3 @@ def safe_relpath(rel: str) -> pathlib.PurePosixPath:
     if not rel or path.is_absolute() or any(part in ("", ".", "..") for part in path.parts) or "\\" in rel:
         raise ArtifactError(f"artifact lists an unsafe file path {rel!r}; refusing to read or write it")
     return path
-
-
-# ------------------------------------------------------------- staging folders
-# Versions are assembled in a dot-prefixed folder beside their final place (TF
-# Serving and the loaders only read all-digit names) and renamed when whole.
-STAGING_PREFIX = ".staging-"
-# Tests set this to a number of seconds to stop a writer between "all files
-# written" and "rename", the worst moment to be killed.
-PAUSE_ENV = "RECTIFIER_ZOO_PAUSE_BEFORE_RENAME"
-
-
-def staging_dir(parent, kind) -> pathlib.Path:
-    """A new empty staging folder in ``parent``, named after this host and process.
-
-    Args:
-        parent: the folder the finished version will be renamed into.
-        kind: what is being staged (``export``, ``download``), for people reading ``ls -a``.
-    """
-    import socket
-    import tempfile
-
-    parent = pathlib.Path(parent)
-    parent.mkdir(parents=True, exist_ok=True)
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
-    prefix = f"{STAGING_PREFIX}{kind}-{host}-{os.getpid()}-"
-    return pathlib.Path(tempfile.mkdtemp(dir=parent, prefix=prefix))
-
-
-def clean_stale_staging(parent) -> list:
-    """Remove staging folders in ``parent`` left by dead processes of this host.
-
-    A writer killed mid-way leaves its staging folder; readers ignore it, and the
-    next writer on the same host removes it once its process is gone. Folders of
-    other hosts (shared file systems) are left alone.
-
-    Returns the removed paths.
-    """
-    import shutil
-    import socket
-
-    parent = pathlib.Path(parent)
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
-    removed = []
-    for path in parent.glob(STAGING_PREFIX + "*"):
-        parts = path.name[len(STAGING_PREFIX):].split("-")
-        if len(parts) < 4 or parts[1] != host or not parts[2].isdigit():
-            continue
-        if not _alive(int(parts[2])):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    return removed
-
-
-def _alive(pid) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def pause_before_rename() -> None:
-    """Test hook: sleep ``$RECTIFIER_ZOO_PAUSE_BEFORE_RENAME`` seconds, announcing it on stderr."""
-    seconds = os.environ.get(PAUSE_ENV)
-    if not seconds:
-        return
-    import sys
-    import time
-
-    print(f"rectifier_zoo: paused before rename for {seconds}s", file=sys.stderr, flush=True)
-    time.sleep(float(seconds))

@@ -90,7 +90,7 @@ class TiedDenseAutoencoder(keras.layers.Layer):
         )
         self.reconstruction = validation.choice(
             "reconstruction",
-            reconstruction or neurons.DEFAULT_RECONSTRUCTION[self.neuron],
+            reconstruction or neurons.get(self.neuron).reconstruction,
             RECONSTRUCTIONS,
         )
         self.input_range = self._checked_range(input_range)

@@ -2,7 +2,7 @@
 
 ``rz.catalog(pattern)`` is what ``rectifier-zoo list`` prints: for each entry the
 L1 penalty and learning rate ``rz.train`` will really use and their source (a
-search's ``tuning/results/<name>.json``, the paper, or the zoo's recipe), and
+search adopted into ``zoo.TUNED``, the paper, or the zoo's recipe), and
 whether trained weights are at hand without training or downloading (the local
 cache first, then the repository's ``exports/``, as ``rz.load`` looks), with their
 test error from the model card. Light: it reads JSON files, never Keras.
@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from rectifier_zoo import advice, zoo
+from rectifier_zoo import advice, paper, zoo
 
 # What each source label in the table means.
 SOURCES = {
-    "tuned": "a search's best on the validation split, tuning/results/<name>.json",
+    "tuned": "a search's best on the validation split, adopted in zoo.TUNED (its record: tuning/results/<name>.json)",
+    "inherited": "the search of the entry without pre-training (zoo.TUNED): a _dae entry's fine-tuning values",
     "paper": "the paper's value (L1: AISTATS' 0.001 on rectifier nets)",
     "recipe": "the zoo's recipe for the dataset (the paper's protocol; Fashion-MNIST: zoo.FASHION_RECIPE)",
     "none": "the entry has no L1 penalty",
@@ -82,14 +83,13 @@ def catalog(pattern="*") -> list[Entry]:
 
 
 def _entry(name) -> Entry:
-    from rectifier_zoo.reproduction import paper_figure
-
-    base, spec = zoo.get_spec(name, tuned=False), zoo.get_spec(name)
-    hp = zoo.tuned_hyperparameters(name) or {}
-    if not base.l1:
+    spec = zoo.get_spec(name)
+    values = spec.tuned.values() if spec.tuned else {}
+    adopted = "inherited" if spec.tuned and spec.tuned.inherited_from else "tuned"
+    if not spec.l1:
         l1_source = "none"
     else:
-        l1_source = "tuned" if "l1" in hp else "paper"
+        l1_source = adopted if "l1" in values else "paper"
     return Entry(
         name=name,
         dataset=spec.dataset,
@@ -99,18 +99,18 @@ def _entry(name) -> Entry:
         l1=spec.l1,
         l1_source=l1_source,
         learning_rate=spec.recipe.learning_rate,
-        learning_rate_source="tuned" if "learning_rate" in hp else "recipe",
+        learning_rate_source=adopted if "learning_rate" in values else "recipe",
         trained=trained(name),
-        paper=paper_figure(base),
+        paper=paper.figure(name),
     )
 
 
 def trained(name) -> Trained | None:
     """The newest whole version ``rz.load(name)`` would find locally (cache, then exports/)."""
-    from rectifier_zoo import hub, model_card, serving
+    from rectifier_zoo import hub, model_card, store
 
     for root, where in zip(hub.local_roots(), ("cached", "shipped")):
-        found = serving.versions(root / name)
+        found = store.versions(root / name)
         if not found:
             continue
         folder = root / name / str(max(found))
@@ -124,14 +124,14 @@ def trained(name) -> Trained | None:
 def table(entries) -> str:
     """The catalog as the fixed-width table ``rectifier-zoo list`` prints, with a legend."""
     header = (
-        f"{'name':<26} {'L1':>6} {'from':<6} {'rate':>7} {'from':<6} {'pre-train':<9} {'parameters':>11} "
+        f"{'name':<26} {'L1':>6} {'from':<9} {'rate':>7} {'from':<9} {'pre-train':<9} {'parameters':>11} "
         f"{'trained weights':<24} paper test error"
     )
     lines = [header, "-" * len(header)]
     for e in entries:
         paper = f"{e.paper.test_error:.2f}% ({e.paper.source})" if e.paper else "—"
         lines.append(
-            f"{e.name:<26} {e.l1:>6g} {e.l1_source:<6} {e.learning_rate:>7g} {e.learning_rate_source:<6} "
+            f"{e.name:<26} {e.l1:>6g} {e.l1_source:<9} {e.learning_rate:>7g} {e.learning_rate_source:<9} "
             f"{'DAE' if e.pretrained else 'no':<9} {e.parameters:>11,} {_trained_text(e.trained):<24} {paper}"
         )
     used = sorted({e.l1_source for e in entries} | {e.learning_rate_source for e in entries})

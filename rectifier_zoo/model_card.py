@@ -65,7 +65,7 @@ def build(model, name, version, result=None, keras_file=None, saved_model=True) 
         keras_file: the ``.keras`` file's name inside the version folder.
         saved_model: whether the folder holds a SavedModel for TF Serving.
     """
-    from rectifier_zoo.training import versions
+    from rectifier_zoo.environment import library_versions
 
     res = result_dict(result)
     arch = architecture(model)
@@ -91,7 +91,7 @@ def build(model, name, version, result=None, keras_file=None, saved_model=True) 
         },
         "paper": paper_figures(name),
         "hyperparameters": res.get("hyperparameters") or {},
-        "versions": versions(),
+        "versions": library_versions(),
         "files": {},
     }
 

@@ -75,3 +75,17 @@ class Recipe:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+
+# --quick: a smoke run of an entry's recipe, not a reproduction (train and tune share it).
+QUICK_EPOCHS = 8
+QUICK_PATIENCE = 3
+QUICK_PRETRAIN_EPOCHS = 1
+
+
+def quick(recipe: Recipe) -> Recipe:
+    """``recipe`` cut down to a smoke run: few epochs, short patience, one pre-training epoch per layer."""
+    recipe = dataclasses.replace(recipe, epochs=QUICK_EPOCHS, patience=QUICK_PATIENCE)
+    if recipe.pretrain is not None:
+        recipe = dataclasses.replace(recipe, pretrain=dataclasses.replace(recipe.pretrain, epochs=QUICK_PRETRAIN_EPOCHS))
+    return recipe

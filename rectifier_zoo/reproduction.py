@@ -9,10 +9,11 @@ loses nothing finished and a rerun picks up where the last one stopped.
 
     plan = reproduction.plan(["shapeset"], seeds=3)
     results = reproduction.run_plan(plan, out="runs/reproduce", quick=True)
-    print(reproduction.summary_table(results))
+    print(reproduction_summary.summary_table(results))
 
-``rectifier-zoo report`` (``rectifier_zoo.report``) turns the JSONs into Markdown
-and figures.
+``rectifier_zoo.reproduction_summary`` prints a run's results beside the paper's
+(and the shipped models' first); ``rectifier-zoo report`` (``rectifier_zoo.report``)
+turns the JSONs into Markdown and figures.
 """
 
 from __future__ import annotations
@@ -22,19 +23,16 @@ import fnmatch
 import math
 import pathlib
 
-from rectifier_zoo import validation, zoo
+from rectifier_zoo import datasets as data  # `datasets` is plan()'s argument
+from rectifier_zoo import paper, validation, zoo
 from rectifier_zoo.errors import ArtifactError, ConfigError
-
-# Workshop Table 1 (no pre-training): its rows, in the paper's order.
-TABLE1_NEURONS = ("rect_l1", "rect", "softplus", "tanh")
+from rectifier_zoo.results import mode_of
 
 # Figure 3: the paper swept L1 from 0 to 0.01 on MNIST; these span it on a log-ish grid.
 DEFAULT_L1_SWEEP = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 
-# AISTATS, NORB: test error (%) of (1/α)·softplus(αx) nets; α = ∞ is the rectifier.
-PAPER_ALPHA_NORB = {1.0: 17.68, 1.3: 17.53, 2.0: 16.9, 3.0: 16.66, 6.0: 16.54, math.inf: 16.40}
-# The paper's finite α values; the plan always adds the α = ∞ point.
-DEFAULT_ALPHA_SWEEP = tuple(a for a in PAPER_ALPHA_NORB if math.isfinite(a))
+# The paper's finite α values (its NORB sweep); the plan always adds the α = ∞ point.
+DEFAULT_ALPHA_SWEEP = tuple(a for a in paper.ALPHA_NORB if math.isfinite(a))
 
 # --tiny (for tests and CI notebooks only): a few hundred examples, one epoch.
 TINY_SIZES = {"n_train": 300, "n_valid": 100, "n_test": 100}
@@ -42,15 +40,8 @@ TINY_EPOCHS = 1
 
 
 def table1_entries(dataset) -> list[str]:
-    return [f"{dataset}_{neuron}" for neuron in TABLE1_NEURONS]
-
-
-def paper_figure(spec, source_prefix="workshop"):
-    """The paper's figure for the entry (the workshop's first, where there is one)."""
-    for fig in spec.paper:
-        if fig.source.startswith(source_prefix):
-            return fig
-    return spec.paper[0] if spec.paper else None
+    """The entries of ``dataset`` in workshop Table 1's rows, in the paper's order."""
+    return [f"{dataset}_{row}" for row in paper.TABLE1_ROWS]
 
 
 def dataset_entries(dataset, pattern=None) -> list[str]:
@@ -137,8 +128,6 @@ def plan(datasets=("shapeset",), seeds=1, first_seed=0, entries=None, l1_sweep=N
     >>> plan(["shapeset"], entries="rect", dataset_options={"swap": False})[0].run_id("quick")
     'shapeset_rect--swap-false--seed0--quick'
     """
-    from rectifier_zoo import datasets as data
-
     validation.number("seeds", seeds, low=1, integer=True)
     validation.number("first seed", first_seed, low=0, integer=True)
     seed_list = range(first_seed, first_seed + seeds)
@@ -174,10 +163,6 @@ def alpha_plan(datasets, values, seed_list) -> list[Run]:
     return runs
 
 
-def mode_of(quick=False, tiny=False) -> str:
-    return "tiny" if tiny else "quick" if quick else "full"
-
-
 def result_path(out, run, mode="full") -> pathlib.Path:
     return pathlib.Path(out) / f"{run.run_id(mode)}.json"
 
@@ -194,18 +179,18 @@ def load_result(path):
 
 def tiny_splits(spec, seed=0, data_dir=None, dataset_options=None):
     """A few hundred examples of the entry's dataset (``--tiny``: tests and CI only)."""
-    from rectifier_zoo import datasets
-    from rectifier_zoo.trainer import load_splits
+    from rectifier_zoo.entry_data import load_splits
 
-    options = datasets.check_options(spec.dataset, dataset_options)
-    if spec.dataset.startswith("shapeset"):  # generate only what is used
-        return datasets.load(spec.dataset, seed=seed, **TINY_SIZES, **options)
+    options = data.check_options(spec.dataset, dataset_options)
+    if data.descriptor(spec.dataset).generated:  # generate only what is used
+        return data.load(spec.dataset, seed=seed, **TINY_SIZES, **options)
     return load_splits(spec, data_dir, quick=True, seed=seed, dataset_options=options).subset(*TINY_SIZES.values())
 
 
 def train_run(run, *, quick=False, tiny=False, data_dir=None, download=False, verbose=2, epochs=None, checkpoint_dir=None):
     """Train one ``Run`` and return its ``TrainResult`` (with ``.model``), tagged for the report."""
-    from rectifier_zoo.trainer import data_hyperparameters, train
+    from rectifier_zoo.api import train
+    from rectifier_zoo.entry_data import data_hyperparameters
 
     overrides = {} if run.l1 is None else {"l1": run.l1}
     if run.alpha is not None and math.isfinite(run.alpha):  # the ∞ point is the _rect entry as it is
@@ -317,139 +302,3 @@ def run_plan(
         results.append(result)
         say("    " + result.summary())
     return results
-
-
-def summary_table(results) -> str:
-    """A Markdown table, one row per entry (and sweep value): our test error and per-layer
-    zeros (mean ± std over seeds) beside the paper's."""
-    from rectifier_zoo import report
-
-    groups = {}
-    for result in results:
-        hp, data = result.hyperparameters, result.to_dict()
-        options = tuple(sorted((hp.get("dataset_options") or {}).items()))
-        key = (result.name, hp.get("l1") if hp.get("l1_sweep") else None, report.alpha_of(data), options)
-        groups.setdefault(key, []).append(data)
-    rows = [
-        "| entry | runs | test error (ours) | paper | zeros per layer (ours) | paper zeros | paper source |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for (name, l1, alpha, options), members in groups.items():
-        cell = report.Cell.of(members)
-        label, (paper_err, paper_zeros, source) = summary_paper(name, l1, alpha)
-        # A variant's row is labelled with its options: the paper's figure is for the data as it is.
-        label += f" [{', '.join(f'{key}={value}' for key, value in options)}]" if options else ""
-        rows.append(
-            f"| {label} | {cell.runs_label()} | {cell.error_text()} | {paper_err} | {cell.zeros_text()} | "
-            f"{paper_zeros} | {source} |"
-        )
-    return "\n".join(rows)
-
-
-def summary_paper(name, l1, alpha):
-    """A summary row's label and paper columns (error, zeros, source); sweep rows have their sweep's."""
-    from rectifier_zoo import report
-
-    if l1 is not None:
-        return f"{name} (L1 = {l1:g})", ("—", "—", "—")
-    if alpha is not None:
-        fig = PAPER_ALPHA_NORB.get(alpha)
-        paper_err = f"{fig:.2f}% (NORB)" if fig else "—"
-        return f"{name} (α = {report.alpha_text(alpha)})", (paper_err, "—", "AISTATS, NORB α sweep")
-    return name, paper_cells(name)
-
-
-NOT_GIVEN = "not in the paper"
-
-
-def paper_cells(name):
-    """The paper's test error, zeros per layer and source for entry ``name``, as table cells.
-
-    An entry on a dataset that stands in for one of the paper's (Fashion-MNIST for
-    MNIST) gets that dataset's figure, its source saying so; zeros the paper does
-    not give (it gives them for MNIST, and averages for CIFAR-10 and NORB) read
-    "not in the paper".
-
-    Example:
-
-    >>> paper_cells("fashion_mnist_rect_l1")
-    ('1.56%', '93.94 / 80.92 / 76.66%', 'workshop Table 1, MNIST (Fashion-MNIST is not in the paper)')
-    """
-    from rectifier_zoo import report
-
-    spec = zoo.get_spec(name, tuned=False)
-    fig, where = paper_figure(spec), ""
-    stand_in = report.STANDS_IN_FOR.get(spec.dataset)
-    if fig is None and stand_in is not None:
-        fig = paper_figure(zoo.get_spec(stand_in + name[len(spec.dataset):], tuned=False))
-        where = f", {report.DATA[stand_in][0]} ({report.DATA[spec.dataset][0]} is not in the paper)"
-    if fig is None:
-        return "—", "—", NOT_GIVEN
-    zeros = report.paper_zeros(fig) if fig.sparsity else NOT_GIVEN
-    return f"{fig.test_error:.2f}%", zeros, fig.source + where
-
-
-def shipped_table(export_dir=None) -> str:
-    """What the zoo achieves: each shipped entry's test error and zeros per layer beside the paper's.
-
-    Read from the model cards of the newest version of each model in
-    ``export_dir`` (default: the repository's ``exports/``): no data, no training.
-
-    Example:
-
-    >>> print(shipped_table())
-    | entry | test error (zoo) | paper | zeros per layer (zoo, test) | paper zeros | paper source |
-    | fashion_mnist_rect_l1 | 10.42% | 1.56% | 84.8 / 68.5 / 61.0% | 93.94 / 80.92 / 76.66% | workshop Table 1, MNIST ... |
-    """
-    from rectifier_zoo import hub, model_card, serving
-
-    rows = [
-        "| entry | test error (zoo) | paper | zeros per layer (zoo, test) | paper zeros | paper source |",
-        "|---|---|---|---|---|---|",
-    ]
-    for model_dir in serving.model_dirs(hub.EXPORTS_DIR if export_dir is None else export_dir):
-        card = model_card.read(model_dir / str(max(serving.versions(model_dir))))
-        metrics = card.get("metrics") or {}
-        error = metrics.get("test_error")
-        zeros = [stats.get("zeros") for stats in (metrics.get("sparsity") or {}).values()]
-        zoo_zeros = " / ".join(f"{100 * z:.1f}" for z in zeros if z is not None) + "%" if zeros else "not recorded"
-        name = model_dir.name
-        paper = paper_cells(name) if name in zoo.list_models() else ("—", "—", NOT_GIVEN)
-        shown = f"{error:.2%}" if isinstance(error, (int, float)) else "not recorded"
-        rows.append(f"| {name} | {shown} | {paper[0]} | {zoo_zeros} | {paper[1]} | {paper[2]} |")
-    if len(rows) == 2:
-        return "no shipped models here (a clone of the repository carries them in exports/)"
-    return "\n".join(rows)
-
-
-def run_label(mode, seeds=1) -> str:
-    """What a run of ``mode`` is, for its table's title: quick and tiny runs are not the zoo's figures."""
-    from rectifier_zoo.trainer import QUICK_EPOCHS, QUICK_SIZES
-
-    if mode == "full":
-        return f"full splits, the recipe's epochs, {seeds} seed(s)"
-    sizes, epochs = (TINY_SIZES, TINY_EPOCHS) if mode == "tiny" else (QUICK_SIZES, QUICK_EPOCHS)
-    return (
-        f"{mode.upper()} run: {sizes['n_train']:,} training examples, at most {epochs} epoch(s), {seeds} seed(s); "
-        "a check that training works here, not the zoo's figures (those are the shipped models above)"
-    )
-
-
-def screen(results, title, mode, seeds=1) -> str:
-    """What ``rectifier-zoo reproduce`` shows at the end: the zoo's shipped models first, then this run.
-
-    Args:
-        results: this run's ``TrainResult``s.
-        title: what was reproduced, e.g. ``"Workshop Table 1 rows"``.
-        mode: ``"full"``, ``"quick"`` or ``"tiny"``.
-        seeds: seeds per entry.
-    """
-    return "\n".join(
-        [
-            "What the zoo achieves: the shipped models (exports/), from their model cards",
-            shipped_table(),
-            "",
-            f"This run: {title}, ours beside the paper's. {run_label(mode, seeds)}",
-            summary_table(results),
-        ]
-    )

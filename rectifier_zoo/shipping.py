@@ -3,7 +3,7 @@
 ``ship(["reproduction/results"], "exports")`` reads the result JSONs that
 ``rectifier-zoo reproduce --save-models`` wrote (each beside its ``.keras`` file),
 picks for every entry the full run with the lowest *validation* error (the test
-split never chooses a model), and exports it with ``serving.export`` without a
+split never chooses a model), and exports it with ``rz.export`` without a
 SavedModel: the ``.keras`` file that ``rz.load`` reads and its model card, listed in
 ``manifest.json``. That is one copy of the weights per entry (the SavedModel would
 be a second); ``rectifier-zoo export NAME --export-dir DIR`` writes TF Serving's
@@ -23,7 +23,7 @@ import fnmatch
 import pathlib
 import shutil
 
-from rectifier_zoo import report, serving, zoo
+from rectifier_zoo import api, results, store, zoo
 
 # What the repository ships by default: the datasets this team can train offline.
 DEFAULT_PATTERNS = ("mnist_*", "shapeset_*", "fashion_mnist_*")
@@ -47,11 +47,11 @@ class Decision:
 def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
     """Full table runs of each entry's current recipe and L1 with a saved ``.keras`` beside them,
     grouped by entry, best validation error first."""
-    results, _ = report.load_results(result_dirs)
+    loaded, _ = results.load_results(result_dirs)
     found = {}
-    for r in results:
+    for r in loaded:
         keras_file = pathlib.Path(r["path"]).with_suffix(".keras")
-        shippable = report.mode(r) == "full" and not report.is_sweep(r) and report.on_current_recipe(r)
+        shippable = results.mode(r) == "full" and not results.is_sweep(r) and results.on_current_recipe(r)
         if not shippable or not keras_file.is_file():
             continue
         if any(fnmatch.fnmatchcase(r["name"], p) for p in patterns):
@@ -109,7 +109,7 @@ def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
     facts = f"seed {seed}, valid {best['valid_error']:.2%}, test {best['test_error']:.2%}"
     if best["valid_error"] >= 1.0 - CHANCE_MARGIN * (1.0 - chance_error(name)):
         return Decision(name, "refused", f"{facts}: no better than chance ({chance_error(name):.1%} error)")
-    shipped = serving.versions(export_dir / name)
+    shipped = store.versions(export_dir / name)
     if shipped and not replace:
         return Decision(name, "kept", f"version {max(shipped)} already shipped; --replace to ship {facts}")
     grown = folder_mb(export_dir) - folder_mb(export_dir / name) + export_mb(name)
@@ -120,11 +120,11 @@ def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
     result = {k: v for k, v in best.items() if k != "path"}
     # A new version number, so a server or cache holding the old one sees the change.
     version = max(shipped) + 1 if shipped else None
-    target = serving.export(keras_file, export_dir, name=name, version=version, result=result, verbose=0, saved_model=False)
+    target = api.export(keras_file, export_dir, name=name, version=version, result=result, verbose=0, saved_model=False)
     for old in shipped:  # only after the new one is whole: the repository keeps one copy
         shutil.rmtree(export_dir / name / str(old))
     if shipped:
-        serving.update_manifest(export_dir)
+        store.update_manifest(export_dir)
     return Decision(name, "shipped", f"{facts} -> {target}")
 
 
@@ -140,8 +140,8 @@ def table(export_dir="exports") -> str:
     export_dir = pathlib.Path(export_dir)
     rows = ["| entry | test error | validation error | zeros per layer (test) | L1 | seed | version | MB |",
             "|---|---|---|---|---|---|---|---|"]
-    for model_dir in serving.model_dirs(export_dir):
-        version = max(serving.versions(model_dir))
+    for model_dir in store.model_dirs(export_dir):
+        version = max(store.versions(model_dir))
         card = model_card.read(model_dir / str(version))
         metrics, hp = card["metrics"], card.get("hyperparameters") or {}
         zeros = " / ".join(f"{100 * s['zeros']:.1f}" for s in (metrics.get("sparsity") or {}).values())

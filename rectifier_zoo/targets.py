@@ -15,6 +15,9 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
+from rectifier_zoo import neurons, zoo
+from rectifier_zoo.results import mode
+
 
 @dataclasses.dataclass(frozen=True)
 class Target:
@@ -61,9 +64,18 @@ TARGETS = (
            "variants show which factor of the data accounts for the gap"),
 )
 
-RECTIFIERS = ("rect_l1", "rect")
-SATURATING = ("tanh", "softplus")
-CLAIM = "rect_l1 and rect each ahead of tanh and of softplus"
+
+def family(row) -> str:
+    """The family of a row's neuron (``neurons.RECTIFYING`` or ``neurons.SATURATING``), e.g. of ``rect_l1``."""
+    return neurons.get(zoo.parse_name(row)["neuron"]).family
+
+
+# Workshop Table 1's rows (``paper.TABLE1_ROWS``) in the order the claim names them ("ahead of tanh
+# and of softplus"); which side of the claim a row is on is its neuron's family.
+CLAIM_ROWS = ("rect_l1", "rect", "tanh", "softplus")
+RECTIFIERS = tuple(row for row in CLAIM_ROWS if family(row) == neurons.RECTIFYING)
+SATURATING = tuple(row for row in CLAIM_ROWS if family(row) == neurons.SATURATING)
+CLAIM = f"{' and '.join(RECTIFIERS)} each ahead of {' and of '.join(SATURATING)}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,18 +92,13 @@ class Row:
     def of(cls, suffix, runs):
         errors = [r["test_error"] for r in runs]
         sd = statistics.stdev(errors) if len(errors) > 1 else None
-        return cls(suffix, statistics.fmean(errors), sd, len(errors), _mode(runs[0]))
+        return cls(suffix, statistics.fmean(errors), sd, len(errors), mode(runs[0]))
 
     def text(self) -> str:
         """``rect 42.22 ± 0.31 (3)``: percent, the spread when there is one, the run count (and mode)."""
         spread = "" if self.sd is None else f" ± {self.sd * 100:.2f}"
-        mode = "" if self.mode == "full" else f", {self.mode}"
-        return f"{self.suffix} {self.mean * 100:.2f}{spread} ({self.n}{mode})"
-
-
-def _mode(result) -> str:
-    hp = result.get("hyperparameters") or {}
-    return "tiny" if hp.get("tiny") else "quick" if hp.get("quick") else "full"
+        tag = "" if self.mode == "full" else f", {self.mode}"
+        return f"{self.suffix} {self.mean * 100:.2f}{spread} ({self.n}{tag})"
 
 
 def compare(rect: Row, other: Row) -> tuple[str, str]:

@@ -8,10 +8,8 @@ dataset, model and recipe into it.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import json
 import pathlib
-import platform
 import time
 
 import keras
@@ -19,6 +17,7 @@ import numpy as np
 
 from rectifier_zoo import atomic, checkpoint, validation
 from rectifier_zoo.callbacks import SparsityCallback
+from rectifier_zoo.environment import library_versions
 from rectifier_zoo.compilation import jit_compile, steps_per_execution
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
@@ -68,17 +67,6 @@ class TrainResult:
             f"{self.name}: test error {self.test_error:.2%}, valid error {self.valid_error:.2%}, "
             f"zeros per layer {zeros or '-'}, {self.epochs} epochs in {self.seconds:.0f}s"
         )
-
-
-def versions() -> dict:
-    """Library versions behind a result (read from metadata: nothing heavy is imported)."""
-    found = {"python": platform.python_version(), "keras_backend": keras.backend.backend()}
-    for pkg in ("rectifier-zoo", "keras", "tensorflow", "jax", "torch", "numpy", "keras-tuner"):
-        try:
-            found[pkg] = importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return found
 
 
 def check_data(model, splits):
@@ -279,7 +267,7 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
         best_epoch=int(np.argmax(accuracies)) + 1 if accuracies else 0,
         seconds=time.perf_counter() - started,
         hyperparameters={**recipe.to_dict(), "seed": seed},
-        versions=versions(),
+        versions=library_versions(),
         history=history,
         pretraining=pretraining,
     )

@@ -1,55 +1,58 @@
 """The registry of zoo entries: one frozen spec per ``<dataset>_<neuron>[_l1][_dae]`` name.
 
 An entry is registered by one declaration, ``register(ZooSpec(...))``; the grid of
-the paper's entries is declared at the bottom of this module. ``list_models`` takes
-fnmatch patterns, as timm's does.
+the paper's entries is declared at the bottom of this module, from the dataset
+descriptors (``rectifier_zoo.datasets``), the neuron descriptors
+(``rectifier_zoo.neurons``) and the paper's figures (``rectifier_zoo.paper``).
+``list_models`` takes fnmatch patterns, as timm's does.
+
+The registry is pure data: ``get_spec`` reads no file. Values a search chose on
+the validation split (``rectifier-zoo tune``, recorded in ``tuning/results/``) reach
+an entry only through ``TUNED`` below, where they are reviewed in git like any
+other declaration; ``tests/test_zoo.py`` checks each against its search's record.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import json
 import math
 
-from rectifier_zoo import neurons, validation
+from rectifier_zoo import datasets, neurons, paper, validation
 from rectifier_zoo.errors import ConfigError, UnknownModelError
 from rectifier_zoo.paths import REPO_ROOT
 from rectifier_zoo.recipes import PretrainConfig, Recipe
 
+# Where `rectifier-zoo tune` records its searches (read by tuning/, never by get_spec).
 TUNED_DIR = REPO_ROOT / "tuning" / "results"
 
 
 @dataclasses.dataclass(frozen=True)
-class PaperFigure:
-    """One published figure for an entry's cell.
+class Tuned:
+    """Values chosen on the validation split, adopted into an entry's declaration.
 
     Args:
-        source: paper and table, e.g. ``"workshop Table 1"``.
-        test_error: test error in percent.
-        sparsity: fraction of zeros per hidden layer in percent, or the average
-            (a 1-tuple), when the paper gives it.
-        spread: the ± of the test error, when given.
-        note: what differs from the zoo's setting, if anything.
+        learning_rate, l1, pretrain_learning_rate: the chosen values (None: the
+            recipe's stays).
+        record: the search's record this comes from, relative to the repository
+            (``tuning/results/<name>.json``).
+        note: how the values were chosen, beyond the record's own search.
+        inherited_from: the entry whose search chose them, when not this one's
+            (a ``_dae`` entry takes its fine-tuning values from the entry without
+            pre-training).
     """
 
-    source: str
-    test_error: float
-    sparsity: tuple = ()
-    spread: float | None = None
+    learning_rate: float | None = None
+    l1: float | None = None
+    pretrain_learning_rate: float | None = None
+    record: str = ""
     note: str = ""
+    inherited_from: str = ""
 
-
-@dataclasses.dataclass(frozen=True)
-class DatasetInfo:
-    name: str
-    input_shape: tuple
-    num_classes: int
-    hidden: tuple = (1000, 1000, 1000)
-
-    @property
-    def input_dim(self) -> int:
-        return math.prod(self.input_shape)
+    def values(self) -> dict:
+        """The chosen values that are set, by hyper-parameter name."""
+        names = ("learning_rate", "l1", "pretrain_learning_rate")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +70,7 @@ class ZooSpec:
         flip_half: negate half the units of each layer (AISTATS option).
         recipe: the training ``Recipe`` (with its ``pretrain`` config for ``_dae``).
         paper: the published figures for this cell.
+        tuned: the ``Tuned`` values applied to ``recipe`` and ``l1``, or None.
     """
 
     name: str
@@ -79,6 +83,7 @@ class ZooSpec:
     recipe: Recipe
     flip_half: bool = False
     paper: tuple = ()
+    tuned: Tuned | None = None
 
     @property
     def input_dim(self) -> int:
@@ -138,27 +143,26 @@ def list_models(pattern="*") -> list[str]:
 
 
 def get_spec(name, tuned=True) -> ZooSpec:
-    """The spec of entry ``name``; with ``tuned``, its recipe from ``tuning/results/`` if recorded."""
+    """The declared spec of entry ``name``; ``tuned=False``: before its ``TUNED`` values.
+
+    Reads no file: what ``rz.train(name)`` uses is what the declaration says.
+    """
     if not isinstance(name, str) or name not in _REGISTRY:
         raise UnknownModelError(f"unknown zoo entry {name!r}; {validation.suggest(str(name), _REGISTRY)}")
     spec = _REGISTRY[name]
-    return apply_tuned(spec) if tuned else spec
+    if tuned or spec.tuned is None:
+        return spec
+    return _UNTUNED[name]
 
 
-def tuned_hyperparameters(name):
-    """The best hyper-parameters a search recorded for ``name``, or None."""
-    path = TUNED_DIR / f"{name}.json"
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())["hyperparameters"]
-    except (ValueError, KeyError) as err:
-        raise ConfigError(f"{path} does not parse as a tuning result ({err}); delete it or rerun `rectifier-zoo tune {name}`")
+def tuned_hyperparameters(name) -> dict | None:
+    """The values entry ``name`` takes from ``TUNED`` (a search's choice), or None."""
+    spec = get_spec(name)
+    return spec.tuned.values() if spec.tuned else None
 
 
-def apply_tuned(spec: ZooSpec, hp=None) -> ZooSpec:
-    """``spec`` with learning rate, L1 and pre-training rate from a search's results."""
-    hp = tuned_hyperparameters(spec.name) if hp is None else hp
+def apply_tuned(spec: ZooSpec, hp) -> ZooSpec:
+    """``spec`` with learning rate, L1 and pre-training rate from ``hp`` (a dict of chosen values)."""
     if not hp:
         return spec
     recipe = spec.recipe
@@ -217,16 +221,10 @@ def check_softplus_alpha(spec, alpha, neuron=None):
 
 # ---------------------------------------------------------------- the paper's grid
 
-DATASETS = (
-    DatasetInfo("mnist", (28, 28), 10),
-    DatasetInfo("fashion_mnist", (28, 28), 10),
-    DatasetInfo("shapeset", (32, 32), 3),
-    DatasetInfo("cifar10", (32, 32, 3), 10),
-    # smallnorb: 5 classes (the paper's jittered-cluttered NORB had 6); AISTATS layers.
-    DatasetInfo("norb", (2, 32, 32), 5, hidden=(4000, 2000)),
-)
+# The datasets that have zoo entries (the descriptors' ``zoo`` field).
+DATASETS = tuple(d for d in datasets.descriptors() if d.zoo)
 
-PAPER_L1 = 0.001  # AISTATS: activation L1 coefficient for rectifier nets
+PAPER_L1 = paper.PAPER_L1
 
 # Fashion-MNIST is not in the paper, so its entries need not keep the paper's plain
 # SGD at batch 10 with a constant rate. With it, fashion_mnist_rect_l1 stopped
@@ -248,67 +246,71 @@ FASHION_RECIPE = Recipe(
 MNIST_RECIPE = Recipe(learning_rate=0.01, batch_size=10, epochs=60, patience=10)
 DATASET_RECIPES = {"fashion_mnist": FASHION_RECIPE, "mnist": MNIST_RECIPE}
 
-_W1, _W2, _A1 = "workshop Table 1", "workshop Table 2", "AISTATS Table 1"
-_AISTATS_NOTE = "AISTATS rectifier nets carry the 0.001 L1 penalty"
-_NORB_NOTE = "paper: jittered-cluttered NORB, 6 classes; the zoo trains on smallNORB"
+
+def _record(name):
+    return f"tuning/results/{name}.json"
 
 
-def _fig(source, error, sparsity=(), spread=None, note=""):
-    return PaperFigure(source, error, tuple(sparsity), spread, note)
+def _inherited(base, tuned: Tuned) -> Tuned:
+    """The fine-tuning values of ``base`` for its ``_dae`` entry (a search per trial would pre-train)."""
+    note = "a search of its own would pre-train once per trial; pre-training keeps the paper's recipe"
+    return dataclasses.replace(tuned, note=note, inherited_from=base)
 
 
-PAPER = {
-    "shapeset_rect_l1": (_fig(_W1, 28.62),),
-    "shapeset_rect": (_fig(_W1, 29.86),),
-    "shapeset_softplus": (_fig(_W1, 36.58),),
-    "shapeset_tanh": (_fig(_W1, 36.64),),
-    "mnist_rect_l1": (
-        _fig(_W1, 1.56, (93.94, 80.92, 76.66)),
-        _fig(_A1, 1.43, (83.4,), note=_AISTATS_NOTE + "; sparsity is the average over layers"),
-    ),
-    "mnist_rect": (_fig(_W1, 1.70, (52.23, 43.86, 37.18)),),
-    "mnist_softplus": (_fig(_W1, 1.55), _fig(_A1, 1.77)),
-    "mnist_tanh": (_fig(_W1, 1.66), _fig(_A1, 1.57)),
-    "mnist_rect_l1_dae": (
-        _fig(_W2, 1.16, spread=0.07, note="mean of the 5 best models"),
-        _fig(_A1, 1.20, note=_AISTATS_NOTE),
-    ),
-    "mnist_tanh_dae": (_fig(_W2, 1.30, spread=0.12, note="mean of the 5 best models"), _fig(_A1, 1.16)),
-    "mnist_softplus_dae": (_fig(_A1, 1.17),),
-    "cifar10_rect_l1_dae": (_fig(_A1, 49.96, note=_AISTATS_NOTE),),
-    "cifar10_tanh_dae": (_fig(_A1, 50.79),),
-    "cifar10_softplus_dae": (_fig(_A1, 49.52),),
-    "cifar10_rect_l1": (_fig(_A1, 50.86, (72.0,), note=_AISTATS_NOTE + "; sparsity is the average"),),
-    "cifar10_tanh": (_fig(_A1, 52.62),),
-    "cifar10_softplus": (_fig(_A1, 53.20),),
-    "norb_rect_l1_dae": (_fig(_A1, 16.46, note=_NORB_NOTE),),
-    "norb_tanh_dae": (_fig(_A1, 17.66, note=_NORB_NOTE),),
-    "norb_softplus_dae": (_fig(_A1, 19.19, note=_NORB_NOTE),),
-    "norb_rect_l1": (_fig(_A1, 16.40, (73.8,), note=_NORB_NOTE + "; sparsity is the average"),),
-    "norb_tanh": (_fig(_A1, 19.29, note=_NORB_NOTE),),
-    "norb_softplus": (_fig(_A1, 17.68, note=_NORB_NOTE),),
+# Adopted searches: entry -> the values its search chose on the validation split.
+# `rectifier-zoo tune NAME` records a search in tuning/results/NAME.json and
+# changes nothing until its values are copied here (the test checks they match).
+_MNIST_RECT_L1 = Tuned(learning_rate=0.03, l1=1e-4, record=_record("mnist_rect_l1"),
+                       note="L1 from full runs of the Figure 3 sweep (the record's grid): the best L1 > 0 on validation")
+_MNIST_TANH = Tuned(learning_rate=0.03, record=_record("mnist_tanh"))
+TUNED = {
+    "mnist_rect_l1": _MNIST_RECT_L1,
+    "mnist_rect": Tuned(learning_rate=0.03, record=_record("mnist_rect")),
+    "mnist_tanh": _MNIST_TANH,
+    "mnist_softplus": Tuned(learning_rate=0.1, record=_record("mnist_softplus")),
+    "mnist_rect_l1_dae": _inherited("mnist_rect_l1", _MNIST_RECT_L1),
+    "mnist_tanh_dae": _inherited("mnist_tanh", _MNIST_TANH),
+    "fashion_mnist_rect_l1": Tuned(learning_rate=0.01, l1=3e-4, record=_record("fashion_mnist_rect_l1")),
 }
+
+_UNTUNED: dict[str, ZooSpec] = {}  # entry -> its spec before TUNED, where TUNED changes it
+
+
+def _declare(spec: ZooSpec) -> None:
+    tuned = TUNED.get(spec.name)
+    if tuned is not None:
+        _UNTUNED[spec.name] = spec
+        spec = dataclasses.replace(apply_tuned(spec, tuned.values()), tuned=tuned)
+    register(spec)
 
 
 def _declare_grid():
     for info in DATASETS:
-        for neuron, l1 in (("rect", True), ("rect", False), ("softplus", False), ("tanh", False)):
-            for dae in (False, True):
-                name = entry_name(info.name, neuron, l1, dae)
-                pretrain = PretrainConfig(l1=PAPER_L1 if l1 else 0.0) if dae else None
-                register(
-                    ZooSpec(
-                        name=name,
-                        dataset=info.name,
-                        input_shape=info.input_shape,
-                        num_classes=info.num_classes,
-                        neuron=neurons.canonical(neuron),
-                        hidden=info.hidden,
-                        l1=PAPER_L1 if l1 else 0.0,
-                        recipe=dataclasses.replace(DATASET_RECIPES.get(info.name, Recipe()), pretrain=pretrain),
-                        paper=PAPER.get(name, ()),
+        for neuron in (n for n in neurons.NEURONS if n.in_zoo):
+            for l1 in ((True, False) if neuron.family == neurons.RECTIFYING else (False,)):
+                for dae in (False, True):
+                    name = entry_name(info.name, neuron.name, l1, dae)
+                    pretrain = PretrainConfig(l1=PAPER_L1 if l1 else 0.0) if dae else None
+                    _declare(
+                        ZooSpec(
+                            name=name,
+                            dataset=info.name,
+                            input_shape=info.input_shape,
+                            num_classes=info.num_classes,
+                            neuron=neuron.name,
+                            hidden=info.hidden,
+                            l1=PAPER_L1 if l1 else 0.0,
+                            recipe=dataclasses.replace(DATASET_RECIPES.get(info.name, Recipe()), pretrain=pretrain),
+                            paper=paper.figures(name),
+                        )
                     )
-                )
+
+
+def _check_tuned():
+    unknown = sorted(set(TUNED) - set(_REGISTRY))
+    if unknown:  # a typo in TUNED must not pass silently
+        raise ConfigError(f"TUNED names unknown zoo entries {unknown}; fix their names in rectifier_zoo/zoo.py")
 
 
 _declare_grid()
+_check_tuned()

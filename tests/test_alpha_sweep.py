@@ -11,13 +11,14 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from test_reproduction import PNG_SIGNATURE, fake, fake_train, write, zoo_home  # noqa: F401 (fixtures)
+from test_reproduction import PNG_SIGNATURE, fake, fake_train, write  # noqa: F401 (a fixture)
 
 from rectifier_zoo import cli, report, reproduction, zoo
 from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.layers import ScaledSoftplus
 
 X = np.linspace(-6, 6, 121).astype("float32")
+pytestmark = pytest.mark.usefixtures("zoo_home")
 
 
 def scaled(alpha, x=X):

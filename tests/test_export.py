@@ -1,12 +1,13 @@
-"""rz.export / `rectifier-zoo export`: TF Serving layout, signature, cards, manifest, crash safety."""
+"""rz.export / `rectifier-zoo export`: TF Serving layout, signature, cards, manifest.
+
+Killed and concurrent exports are tested in test_reliability.py.
+"""
 
 import json
 import os
 import pathlib
-import signal
 import subprocess
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -14,39 +15,25 @@ import numpy as np
 import pytest
 
 import rectifier_zoo as rz
-from rectifier_zoo import integrity, model_card, serving
+from rectifier_zoo import exporting, integrity, model_card, store
 from rectifier_zoo.cli import main
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ArtifactError, ConfigError
 from rectifier_zoo.recipes import Recipe
 from rectifier_zoo.training import fit
+from toydata import blobs
 
 NAME = "mnist_rect_l1"
 WIDTH = 784
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-
-# A child process that builds the tiny model and exports it; it says "ready" once
-# TensorFlow is imported, so kill delays count from the start of the export itself.
-EXPORT_SCRIPT = """
-import sys, rectifier_zoo as rz, tensorflow
-print("ready", flush=True)
-model = rz.build_model("mnist_rect_l1", hidden=(16, 16), seed=1)
-print(rz.export(model, sys.argv[1], verbose=0), flush=True)
-"""
-
-
-def blobs(n, seed):
-    """Three Gaussian blobs in 784 dims: learnable in one epoch, so metrics are real."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    centers = rng.normal(0, 1, (10, WIDTH)).astype("float32")
-    x = (centers[y] + rng.normal(0, 0.5, (n, WIDTH))).astype("float32")
-    return x, y.astype("int64")
+pytestmark = pytest.mark.usefixtures("zoo_home")
 
 
 @pytest.fixture(scope="module")
 def trained():
-    splits = Splits("blobs", blobs(300, 0), blobs(100, 1), blobs(100, 2), 10, (WIDTH,), "generated")
+    """The tiny model trained an epoch on 3 blobs in 784 dims (learnable in one epoch, so metrics are real)."""
+    x_y = [blobs(n, WIDTH, seed=seed) for n, seed in ((300, 0), (100, 1), (100, 2))]
+    splits = Splits("blobs", *x_y, 10, (WIDTH,), "generated")  # 10 outputs, as MNIST's; labels 0-2
     model = rz.build_model(NAME, hidden=(16, 16), seed=0)
     result = fit(model, splits, Recipe(epochs=1, batch_size=20), verbose=0)
     return model, result
@@ -58,11 +45,6 @@ def exported(trained, tmp_path_factory):
     export_dir = tmp_path_factory.mktemp("exports")
     folder = rz.export(model, export_dir, result=result, verbose=0)
     return export_dir, folder
-
-
-@pytest.fixture(autouse=True)
-def zoo_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
 
 
 def x_batch(n=5, seed=3):
@@ -84,17 +66,6 @@ def saved_model_cli_run(folder, x, tmp_path):
 def snapshot(root):
     """Every file under root with its sha256: compare before/after to prove nothing changed."""
     return {str(p.relative_to(root)): integrity.sha256_file(p) for p in pathlib.Path(root).rglob("*") if p.is_file()}
-
-
-def assert_only_whole_versions(export_dir):
-    """Each all-digit folder is a whole version whose card hashes verify."""
-    for model_dir in pathlib.Path(export_dir).iterdir():
-        if not model_dir.is_dir():
-            continue
-        for version in model_dir.iterdir():
-            if version.name.isdigit():
-                assert (version / "saved_model.pb").is_file() and (version / "variables").is_dir()
-                integrity.check_tree(version, model_card.read(version)["files"])
 
 
 def test_version_folder_holds_saved_model_keras_and_card(exported, trained):
@@ -210,7 +181,7 @@ def momentum_export(tmp_path_factory):
 
     model = rz.build_model(NAME, hidden=(16, 16), seed=2)
     compile_model(model, Recipe(batch_size=20, momentum=0.9), n_train=20)
-    x, y = blobs(20, 4)
+    x, y = blobs(20, WIDTH, seed=4)
     model.train_on_batch(x, y)
     assert model.optimizer.variables  # the momentum slots the export must leave behind
     return model, rz.export(model, tmp_path_factory.mktemp("momentum"), verbose=0)
@@ -264,9 +235,9 @@ print(json.dumps({
 """
 
 
-def test_jax_backend_export_serves_the_signature(tmp_path):
+def test_jax_backend_export_serves_the_signature(zoo_home, tmp_path):
     pytest.importorskip("jax")
-    env = {**ENV, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "RECTIFIER_ZOO_HOME": str(tmp_path / "home")}
+    env = {**ENV, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "RECTIFIER_ZOO_HOME": str(zoo_home)}
     out = subprocess.run(
         [sys.executable, "-c", JAX_EXPORT_SCRIPT, str(tmp_path / "ex")], env=env, capture_output=True, text=True,
         timeout=300,
@@ -287,7 +258,7 @@ def test_versions_count_up_and_explicit_versions_are_not_overwritten(trained, tm
         rz.export(model, tmp_path, version=7, verbose=0)
     assert snapshot(tmp_path / NAME) == before
     assert not [p for p in (tmp_path / NAME).iterdir() if p.name.startswith(".")]  # staging removed
-    assert serving.versions(tmp_path / NAME) == [1, 7, 8]
+    assert store.versions(tmp_path / NAME) == [1, 7, 8]
     assert sorted(json.loads((tmp_path / "manifest.json").read_text())["models"][NAME]["versions"]) == ["1", "7", "8"]
 
 
@@ -307,7 +278,7 @@ def test_name_override_and_unsafe_names_are_refused(trained, tmp_path):
 
 
 def test_cli_export_reads_result_beside_model_and_writes_serving_config(trained, tmp_path, capsys):
-    from rectifier_zoo.trainer import save_run
+    from rectifier_zoo.api import save_run
 
     model, result = trained
     keras_path = save_run(model, result, tmp_path / "runs")
@@ -333,9 +304,9 @@ def test_keras_only_version_is_whole_loads_and_is_left_out_of_serving_config(tra
     model, result = trained
     folder = rz.export(model, tmp_path / "zoo", result=result, verbose=0, saved_model=False)
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", f"{NAME}.keras", "model_card.json"]
-    assert serving.is_whole(folder) and not serving.is_servable(folder)
-    assert serving.versions(folder.parent) == [1] and serving.versions(folder.parent, servable=True) == []
-    assert "config {" not in serving.serving_config(tmp_path / "zoo")  # TF Serving would fail on it
+    assert store.is_whole(folder) and not store.is_servable(folder)
+    assert store.versions(folder.parent) == [1] and store.versions(folder.parent, servable=True) == []
+    assert "config {" not in exporting.serving_config(tmp_path / "zoo")  # TF Serving would fail on it
     np.testing.assert_allclose(rz.load(folder, verbose=False).predict(x_batch(), verbose=0),
                                model.predict(x_batch(), verbose=0), rtol=1e-6)
 
@@ -343,18 +314,17 @@ def test_keras_only_version_is_whole_loads_and_is_left_out_of_serving_config(tra
 def test_a_card_listing_a_missing_file_is_not_whole(trained, tmp_path):
     folder = rz.export(trained[0], tmp_path / "zoo", verbose=0, saved_model=False)
     (folder / f"{NAME}.keras").unlink()  # half copied: the card names a file that is not there
-    assert not serving.is_whole(folder) and serving.versions(folder.parent) == []
+    assert not store.is_whole(folder) and store.versions(folder.parent) == []
 
 
-def test_cli_serves_a_shipped_keras_only_entry_in_one_command(trained, tmp_path, monkeypatch, capsys):
+def test_cli_serves_a_shipped_keras_only_entry_in_one_command(trained, zoo_home, tmp_path, capsys):
     """The shipped zoo's layout (.keras + card) -> TF Serving's layout, with the card's facts and a working signature."""
     model, result = trained
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
-    rz.export(model, tmp_path / "home" / "models", result=result, verbose=0, saved_model=False)
+    rz.export(model, zoo_home / "models", result=result, verbose=0, saved_model=False)
     serving_dir = tmp_path / "serving"
     assert main(["export", NAME, "--export-dir", str(serving_dir), "--serving-config", "--base-path", "/models"]) == 0
     folder = serving_dir / NAME / "1"
-    assert serving.is_servable(folder) and model_card.read(folder)["saved_model"] is True
+    assert store.is_servable(folder) and model_card.read(folder)["saved_model"] is True
     assert model_card.read(folder)["metrics"]["test_error"] == pytest.approx(result.test_error)
     assert f'base_path: "/models/{NAME}"' in (serving_dir / "models.config").read_text()
     x = x_batch()
@@ -371,67 +341,3 @@ def test_cli_export_errors_are_one_line(tmp_path, capsys):
     assert main(["export", "--export-dir", str(tmp_path)]) == 2
     assert "--serving-config" in capsys.readouterr().err
     assert not (tmp_path / "manifest.json").exists()
-
-
-def _spawn(export_dir, tmp_path, pause=None):
-    script = tmp_path / "export_child.py"
-    script.write_text(EXPORT_SCRIPT)
-    env = {**ENV, "RECTIFIER_ZOO_HOME": str(tmp_path / "home")}
-    if pause is not None:
-        env[integrity.PAUSE_ENV] = str(pause)
-    return subprocess.Popen(
-        [sys.executable, str(script), str(export_dir)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-def _wait_for(stream, marker, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = stream.readline()
-        if marker in line:
-            return
-        if not line:
-            break
-    raise AssertionError(f"child never printed {marker!r}")
-
-
-def test_concurrent_exports_get_distinct_versions(tmp_path):
-    # Each child pauses after writing, so both pick version 1 and collide at the rename.
-    children = [_spawn(tmp_path / "ex", tmp_path, pause=3) for _ in range(2)]
-    outputs = [child.communicate(timeout=300) for child in children]
-    assert [c.returncode for c in children] == [0, 0], [o[1][-500:] for o in outputs]
-    folders = sorted(o[0].strip().splitlines()[-1] for o in outputs)
-    assert [pathlib.Path(f).name for f in folders] == ["1", "2"]
-    assert_only_whole_versions(tmp_path / "ex")
-    for version in (1, 2):  # the re-numbered card carries its final number
-        assert model_card.read(tmp_path / "ex" / NAME / str(version))["version"] == version
-    manifest = json.loads((tmp_path / "ex" / "manifest.json").read_text())
-    assert sorted(manifest["models"][NAME]["versions"]) == ["1", "2"]
-
-
-def test_sigkill_mid_export_leaves_only_whole_versions(trained, tmp_path):
-    export_dir = tmp_path / "ex"
-    rz.export(trained[0], export_dir, verbose=0)  # an existing version that must survive
-    before = snapshot(export_dir / NAME / "1")
-    # worst moment: everything written, not yet renamed; plus a kill while writing
-    at_rename = _spawn(export_dir, tmp_path, pause=60)
-    timed = [_spawn(export_dir, tmp_path)]
-    _wait_for(at_rename.stderr, "paused before rename")
-    at_rename.send_signal(signal.SIGKILL)
-    for delay, child in zip((0.5,), timed):
-        _wait_for(child.stdout, "ready")
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-    for child in (at_rename, *timed):
-        child.wait(timeout=60)
-    assert_only_whole_versions(export_dir)
-    assert snapshot(export_dir / NAME / "1") == before
-    assert any(p.name.startswith(integrity.STAGING_PREFIX) for p in (export_dir / NAME).iterdir())
-    manifest = json.loads((export_dir / "manifest.json").read_text())
-    assert set(manifest["models"][NAME]["versions"]) == {str(v) for v in serving.versions(export_dir / NAME)}
-    # a rerun succeeds, and clears the dead writers' staging folders
-    folder = rz.export(trained[0], export_dir, verbose=0)
-    assert folder.name == str(max(serving.versions(export_dir / NAME)))
-    assert not any(p.name.startswith(".") for p in (export_dir / NAME).iterdir())
-    assert_only_whole_versions(export_dir)

@@ -1,10 +1,12 @@
-"""rz.load: paths, the local cache, the repo's exports, remote stores, integrity and crash safety."""
+"""rz.load: paths, the local cache, the repo's exports, remote stores, integrity.
+
+A download killed half-way and two at once are tested in test_reliability.py.
+"""
 
 import json
 import os
 import pathlib
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,12 +19,12 @@ import numpy as np
 import pytest
 
 import rectifier_zoo as rz
-from rectifier_zoo import hub, integrity, model_card, paths, serving
+from rectifier_zoo import hub, integrity, model_card, paths, remote
+from rectifier_zoo import store as layout  # `store` is a fixture's name here
 from rectifier_zoo.errors import ArtifactError, ConfigError, UnknownModelError
 
 NAME = "mnist_rect_l1"
 WIDTH = 784
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 RESULT = {"dataset": "mnist", "test_error": 0.0125, "valid_error": 0.011, "hyperparameters": {"learning_rate": 0.01}}
 
 
@@ -39,11 +41,9 @@ def store(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv(hub.URL_ENV, raising=False)
-    monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "repo_exports")  # never the real repo's
-    return tmp_path / "home"
+def home(empty_zoo):
+    """Every test's zoo home (conftest.empty_zoo: no remote store; hub.EXPORTS_DIR empty, not the repo's)."""
+    return empty_zoo
 
 
 def x_batch(n=6, seed=0):
@@ -63,7 +63,7 @@ def cache_is_whole_or_empty(home):
     model_dir = home / "models" / NAME
     digits = [p for p in model_dir.iterdir() if p.name.isdigit()] if model_dir.exists() else []
     for folder in digits:
-        assert serving.is_whole(folder)
+        assert layout.is_whole(folder)
         integrity.check_tree(folder, model_card.read(folder)["files"])
     return [int(p.name) for p in digits]
 
@@ -138,6 +138,9 @@ def test_missing_model_says_how_to_get_it(home):
     assert f"rectifier-zoo export mnist_tanh --model runs/mnist_tanh.keras --export-dir {home / 'models'}" in message
     assert "data_dir='DIR'" in message and "RECTIFIER_ZOO_URL is not set" in message
     assert "\n" not in message
+    with pytest.raises(ArtifactError) as direct:  # hub only loads, never trains: the same message
+        hub.load("mnist_tanh")
+    assert str(direct.value) == message
     with pytest.raises(ArtifactError) as info:  # generated data: nothing to download, so no download=True
         rz.load("shapeset_tanh")
     assert "rz.load('shapeset_tanh', train_if_missing=True);" in str(info.value) and "download" not in str(info.value)
@@ -145,7 +148,7 @@ def test_missing_model_says_how_to_get_it(home):
 
 def fake_training(monkeypatch):
     """rz.train replaced by a recorder returning a tiny trained-looking result: no data, no real training."""
-    from rectifier_zoo import trainer
+    from rectifier_zoo import api
 
     calls = []
 
@@ -155,7 +158,7 @@ def fake_training(monkeypatch):
         result.model = rz.build_model(name, hidden=(8,), seed=0)
         return result
 
-    monkeypatch.setattr(trainer, "train", train)
+    monkeypatch.setattr(api, "train", train)
     return calls
 
 
@@ -188,11 +191,10 @@ def test_load_takes_download_and_data_dir_for_training(home, monkeypatch, tmp_pa
     assert eval(call, {"rz": rz}).name == "mnist_tanh"  # noqa: S307
 
 
-def test_missing_data_while_training_suggests_the_same_load_with_download(home, monkeypatch, tmp_path):
+@pytest.mark.usefixtures("no_datasets")
+def test_missing_data_while_training_suggests_the_same_load_with_download():
     from rectifier_zoo.errors import DataError
 
-    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no_tfds"))
-    monkeypatch.delenv("RECTIFIER_ZOO_DOWNLOAD", raising=False)
     with pytest.raises(DataError) as info:
         rz.load("mnist_tanh", train_if_missing=True)  # no MNIST anywhere here
     message = str(info.value)
@@ -208,13 +210,13 @@ def test_missing_version_lists_the_available_ones(store):
 
 
 def test_train_if_missing_trains_and_caches(home, monkeypatch, capsys):
-    from rectifier_zoo import trainer, zoo
+    from rectifier_zoo import api, zoo
     from rectifier_zoo.datasets.splits import Splits
 
     rng = np.random.default_rng(0)
     data = [(rng.random((60, WIDTH)).astype("float32"), rng.integers(0, 10, 60)) for _ in range(3)]
     splits = Splits("mnist", *data, 10, (28, 28), "generated")
-    real_train, real_build = trainer.train, zoo.build_model
+    real_train, real_build = api.train, zoo.build_model
     calls = []
 
     def tiny_train(name, **kwargs):  # the entry's recipe, on tiny data, one epoch
@@ -222,10 +224,11 @@ def test_train_if_missing_trains_and_caches(home, monkeypatch, capsys):
         return real_train(name, splits=splits, epochs=1, **kwargs)
 
     monkeypatch.setattr(zoo, "build_model", lambda name, **kw: real_build(name, **{**kw, "hidden": (8,)}))
-    monkeypatch.setattr(trainer, "train", tiny_train)
+    monkeypatch.setattr(api, "train", tiny_train)
     model = rz.load(NAME, train_if_missing=True)
     assert calls == [NAME] and model.name == NAME
-    assert serving.versions(home / "models" / NAME) == [1]
+    assert layout.versions(home / "models" / NAME) == [1]
+    assert not (home / "models" / NAME / "1" / layout.SAVED_MODEL).exists()  # one copy of the weights, as shipped
     card = model_card.read(home / "models" / NAME / "1")
     assert card["dataset"] == "mnist" and card["metrics"]["test_error"] is not None
     assert f"loaded {NAME} version 1" in capsys.readouterr().out
@@ -313,7 +316,7 @@ def http_store(store):
 
 def test_remote_http_downloads_verifies_and_caches(store, http_store, home, monkeypatch, capsys):
     url, server = http_store
-    monkeypatch.setenv(hub.URL_ENV, url)
+    monkeypatch.setenv(remote.URL_ENV, url)
     same_predictions(rz.load(NAME), store[1][2])
     assert capsys.readouterr().out.strip() == f"loaded {NAME} version 2 from {url}/{NAME}/2 (test error 1.25%)"
     assert cache_is_whole_or_empty(home) == [2]
@@ -326,7 +329,7 @@ def test_remote_http_downloads_verifies_and_caches(store, http_store, home, monk
 
 
 def test_remote_file_url(store, home, monkeypatch):
-    monkeypatch.setenv(hub.URL_ENV, store[0].as_uri())
+    monkeypatch.setenv(remote.URL_ENV, store[0].as_uri())
     same_predictions(rz.load(NAME, version=1, verbose=False), store[1][1])
     assert cache_is_whole_or_empty(home) == [1]
     files = model_card.read(home / "models" / NAME / "1")["files"]
@@ -334,12 +337,12 @@ def test_remote_file_url(store, home, monkeypatch):
 
 
 def test_remote_tampered_file_is_named_deleted_and_not_cached(store, home, tmp_path, monkeypatch):
-    remote = tmp_path / "remote"
-    shutil.copytree(store[0], remote)
-    keras_path = remote / NAME / "2" / f"{NAME}.keras"
+    remote_dir = tmp_path / "remote"
+    shutil.copytree(store[0], remote_dir)
+    keras_path = remote_dir / NAME / "2" / f"{NAME}.keras"
     keras_path.write_bytes(keras_path.read_bytes()[:-10] + bytes(10))
-    monkeypatch.setenv(hub.URL_ENV, remote.as_uri())
-    with pytest.raises(ArtifactError, match=f"sha256 mismatch for {remote.as_uri()}/{NAME}/2/{NAME}.keras"):
+    monkeypatch.setenv(remote.URL_ENV, remote_dir.as_uri())
+    with pytest.raises(ArtifactError, match=f"sha256 mismatch for {remote_dir.as_uri()}/{NAME}/2/{NAME}.keras"):
         rz.load(NAME)
     model_dir = home / "models" / NAME
     assert not list(model_dir.rglob("*.keras*")) and cache_is_whole_or_empty(home) == []
@@ -347,60 +350,17 @@ def test_remote_tampered_file_is_named_deleted_and_not_cached(store, home, tmp_p
 
 
 def test_remote_manifest_with_unsafe_paths_is_refused(store, home, tmp_path, monkeypatch):
-    remote = tmp_path / "remote"
-    remote.mkdir()
+    remote_dir = tmp_path / "remote"
+    remote_dir.mkdir()
     manifest = {"models": {NAME: {"versions": {"1": {"files": {"../../escape.txt": "0" * 64}}}}}}
-    (remote / "manifest.json").write_text(json.dumps(manifest))
-    monkeypatch.setenv(hub.URL_ENV, remote.as_uri())
+    (remote_dir / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv(remote.URL_ENV, remote_dir.as_uri())
     with pytest.raises(ArtifactError, match="unsafe file path '../../escape.txt'"):
         rz.load(NAME)
     assert not (home / "escape.txt").exists() and not (home / "models" / "escape.txt").exists()
-    monkeypatch.setenv(hub.URL_ENV, "ftp://example.com/zoo")
+    monkeypatch.setenv(remote.URL_ENV, "ftp://example.com/zoo")
     with pytest.raises(ConfigError, match="http, https or file URL"):
         rz.load(NAME)
-
-
-LOAD_SCRIPT = """
-import pathlib, sys, rectifier_zoo as rz, keras
-from rectifier_zoo import hub
-hub.EXPORTS_DIR = pathlib.Path(sys.argv[1])  # not the repository's (it ships mnist_rect_l1): the remote store's
-print("ready", flush=True)
-rz.load("mnist_rect_l1", verbose=False)
-print("done", flush=True)
-"""
-
-
-def test_sigkill_mid_download_leaves_only_whole_versions(store, home, tmp_path, monkeypatch):
-    script = tmp_path / "load_child.py"
-    script.write_text(LOAD_SCRIPT)
-    env = {**ENV, "RECTIFIER_ZOO_HOME": str(home), hub.URL_ENV: store[0].as_uri()}
-
-    def spawn(pause=None):
-        extra = {integrity.PAUSE_ENV: str(pause)} if pause else {}
-        return subprocess.Popen(
-            [sys.executable, str(script), str(hub.EXPORTS_DIR)],
-            env={**env, **extra}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-
-    child = spawn(pause=60)  # killed at the worst moment: all files in, not renamed
-    for line in child.stderr:
-        if "paused before rename" in line:
-            break
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=60)
-    assert cache_is_whole_or_empty(home) == []
-    assert any(p.name.startswith(integrity.STAGING_PREFIX) for p in (home / "models" / NAME).iterdir())
-    child = spawn()  # killed early in the download
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=60)
-    assert cache_is_whole_or_empty(home) in ([], [2])
-    # a rerun succeeds and clears the dead downloads' staging folders
-    monkeypatch.setenv(hub.URL_ENV, store[0].as_uri())
-    same_predictions(rz.load(NAME, verbose=False), store[1][2])
-    assert cache_is_whole_or_empty(home) == [2]
-    assert not [p for p in (home / "models" / NAME).iterdir() if p.name.startswith(".")]
 
 
 # ---------------------------------------------------------------- re-export keeps the card
@@ -444,10 +404,10 @@ def quiet_env(**extra):
     return {**env, **extra}
 
 
-def test_import_and_load_print_no_tensorflow_lines_on_stderr(tmp_path):
+def test_import_and_load_print_no_tensorflow_lines_on_stderr():
     code = "import rectifier_zoo as rz; m = rz.load('fashion_mnist_rect_l1'); print(m.name)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env=quiet_env(RECTIFIER_ZOO_HOME=str(tmp_path)))
+                          env=quiet_env())  # the test's own (empty) zoo home
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "fashion_mnist_rect_l1"
     assert done.stdout.startswith("loaded fashion_mnist_rect_l1 version ")
     assert done.stderr == ""
@@ -455,3 +415,36 @@ def test_import_and_load_print_no_tensorflow_lines_on_stderr(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import rectifier_zoo, keras"], capture_output=True, text=True,
                           timeout=300, env=quiet_env(TF_CPP_MIN_LOG_LEVEL="0"))
     assert done.returncode == 0 and "I0000" in done.stderr
+
+
+# ---------------------------------------------------------------- one-way imports
+
+# Who may import whom among the modules that write and read artifacts (function-level
+# imports included): loading never reaches exporting or training, nothing reaches api.
+NEVER = {
+    "integrity": {"store", "remote", "hub", "exporting", "api", "model_card"},
+    "store": {"remote", "hub", "exporting", "api"},
+    "remote": {"hub", "exporting", "api"},
+    "hub": {"exporting", "api"},
+    "exporting": {"remote", "hub", "api"},
+}
+
+
+def imported_modules(module):
+    """Every rectifier_zoo module ``module`` imports, at its top or inside a function."""
+    import ast
+
+    tree = ast.parse((pathlib.Path(rz.__file__).parent / f"{module}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name.split(".")[1] for name in found if name.startswith("rectifier_zoo.")}
+
+
+@pytest.mark.parametrize("module", sorted(NEVER))
+def test_the_artifact_modules_import_one_way(module):
+    assert not imported_modules(module) & NEVER[module]
+    assert not (pathlib.Path(rz.__file__).parent / "serving.py").exists()  # split into store, exporting, api

@@ -16,7 +16,6 @@ import os
 import pathlib
 import re
 import sys
-import time
 
 import pytest
 
@@ -28,8 +27,11 @@ COLAB = ROOT / "colab"
 CELLS = COLAB / "cells"
 MNIST_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist"
 NOTEBOOKS = ("quickstart.ipynb", "reproduce_mnist.ipynb", "tune_gpu.ipynb")
-CI_BUDGET_S = 300  # per notebook: 160-190 s on the loaded 2-core machine they were measured on
+# A hang guard per cell, not a speed test (the machines are noisy): a whole notebook took
+# 160-190 s on the loaded 2-core machine it was measured on.
+CELL_TIMEOUT_S = 600
 QUICKSTART_MODEL = "mnist_rect_l1"
+pytestmark = pytest.mark.usefixtures("zoo_home")  # RECTIFIER_ZOO_HOME in tmp_path, for the kernels too
 
 
 def generator():
@@ -181,10 +183,9 @@ def test_with_a_gpu_the_tune_notebook_picks_jax_and_checks_jax_sees_it(tmp_path,
 
 
 def execute(name, tmp_path, monkeypatch, drive=False):
-    """Run notebook ``name`` in CI mode in ``tmp_path``; return it with outputs and the seconds it took."""
+    """Run notebook ``name`` in CI mode in ``tmp_path``; return it with its outputs."""
     assert MNIST_DIR.is_dir(), f"CI reads MNIST from {MNIST_DIR} (IDX .gz files); put them there"
     monkeypatch.setenv("RECTIFIER_ZOO_CI", "1")
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RECTIFIER_ZOO_MNIST_DIR", str(MNIST_DIR))
     monkeypatch.setenv("RECTIFIER_ZOO_DRIVE", str(tmp_path / "drive"))
     if drive:  # a mounted Google Drive
@@ -194,11 +195,10 @@ def execute(name, tmp_path, monkeypatch, drive=False):
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # the zoo's own default
     nb = nbformat.read(COLAB / name, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=CI_BUDGET_S * 2, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
-    started = time.perf_counter()
     client.execute()  # raises CellExecutionError naming the failing cell
-    return nb, time.perf_counter() - started
+    return nb
 
 
 def text_of(nb, stream=None):
@@ -212,17 +212,18 @@ def text_of(nb, stream=None):
 
 def shipped_model(name):
     """The newest shipped version folder of ``name`` and the test error on its card."""
-    from rectifier_zoo import hub, model_card, serving
+    from rectifier_zoo import hub, model_card, store
 
-    found = serving.versions(hub.EXPORTS_DIR / name)
+    found = store.versions(hub.EXPORTS_DIR / name)
     assert found, f"{hub.EXPORTS_DIR / name} has no whole version: the quickstart loads the shipped {name}"
     folder = hub.EXPORTS_DIR / name / str(max(found))
     return folder, model_card.read(folder)["metrics"]["test_error"]
 
 
+@pytest.mark.slow  # a whole notebook run
 def test_quickstart_loads_mnist_rect_l1_and_evaluates_it_on_mnist(tmp_path, monkeypatch):
     folder, card_error = shipped_model(QUICKSTART_MODEL)  # from a clone: no training, no download
-    nb, seconds = execute("quickstart.ipynb", tmp_path, monkeypatch)
+    nb = execute("quickstart.ipynb", tmp_path, monkeypatch)
     text = text_of(nb)
     assert f"IN_COLAB=False CI=True QUICK=True MNIST_DIR={MNIST_DIR} DOWNLOAD=False" in text
     assert re.search(r"^mnist_rect_l1 +[\d.]+ (tuned|paper) ", text, re.M)  # the catalog's row
@@ -233,11 +234,11 @@ def test_quickstart_loads_mnist_rect_l1_and_evaluates_it_on_mnist(tmp_path, monk
     assert text.count("% zeros for this image") == 3  # one line per hidden layer
     assert any("image/png" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", []))
     assert text_of(nb, "stderr") == ""  # no TensorFlow start-up lines, no warnings
-    assert seconds < CI_BUDGET_S
 
 
+@pytest.mark.slow  # a whole notebook run
 def test_reproduce_mnist_trains_table_1_on_mnist_into_the_mounted_drive(tmp_path, monkeypatch):
-    nb, seconds = execute("reproduce_mnist.ipynb", tmp_path, monkeypatch, drive=True)
+    nb = execute("reproduce_mnist.ipynb", tmp_path, monkeypatch, drive=True)
     text = text_of(nb)
     work = tmp_path / "drive" / "rectifier_zoo"
     assert f"results go to {work}\n" in text
@@ -250,11 +251,11 @@ def test_reproduce_mnist_trains_table_1_on_mnist_into_the_mounted_drive(tmp_path
     assert "| mnist_rect_l1 | 1 (tiny) |" in text and "93.94 / 80.92 / 76.66%" in text
     assert (work / "runs" / "report" / "figures" / "mnist_sparsity.png").read_bytes()[:4] == b"\x89PNG"
     assert not (tmp_path / "runs").exists()  # nothing on the runtime's own disk
-    assert seconds < CI_BUDGET_S
 
 
+@pytest.mark.slow  # a whole notebook run
 def test_tune_gpu_tunes_mnist_rect_l1_on_the_backend_it_picked(tmp_path, monkeypatch):
-    nb, seconds = execute("tune_gpu.ipynb", tmp_path, monkeypatch)
+    nb = execute("tune_gpu.ipynb", tmp_path, monkeypatch)
     text = text_of(nb)
     assert f"results go to {tmp_path} (not Google Drive" in text
     assert "no GPU on this runtime: tuning on the CPU with the tensorflow backend" in text
@@ -263,4 +264,3 @@ def test_tune_gpu_tunes_mnist_rect_l1_on_the_backend_it_picked(tmp_path, monkeyp
     best = json.loads((tmp_path / "tuning" / "results" / "mnist_rect_l1.json").read_text())
     assert set(best["hyperparameters"]) >= {"learning_rate", "l1"}
     assert "mnist_rect_l1.json {" in text
-    assert seconds < CI_BUDGET_S

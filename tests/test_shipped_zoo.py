@@ -6,20 +6,20 @@ import pathlib
 import numpy as np
 import pytest
 
-from rectifier_zoo import hub, integrity, model_card, serving, shipping
+from rectifier_zoo import hub, integrity, model_card, shipping, store
 
 EXPORTS = hub.EXPORTS_DIR
 FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
 # The real MNIST files beside the repository (CI lays ../shared beside the clone).
 MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist"
 # What the MNIST issue ships: the paper's main dataset, loadable offline from a clone.
-MNIST_ENTRIES = ("mnist_rect_l1", "mnist_rect", "mnist_tanh", "mnist_softplus")
+MNIST_ENTRIES = ("mnist_rect_l1", "mnist_rect", "mnist_tanh", "mnist_softplus", "mnist_tanh_dae", "mnist_rect_l1_dae")
 # One float32 copy of a 784-1000-1000-1000-10 net is 11.2 MB; 1024 inputs make 12.4 MB.
 ENTRY_MB = 13.0
 
 
 def shipped():
-    return json.loads((EXPORTS / serving.MANIFEST).read_text())["models"]
+    return json.loads((EXPORTS / store.MANIFEST).read_text())["models"]
 
 
 def latest_card(name):
@@ -31,7 +31,7 @@ def test_the_manifest_lists_whole_versions_whose_files_match_their_sha256():
     assert {"fashion_mnist_rect_l1", *MNIST_ENTRIES} <= set(models)
     for name, entry in models.items():
         version_dir = EXPORTS / name / str(entry["latest"])
-        assert serving.versions(EXPORTS / name) == [entry["latest"]]  # one version of each entry
+        assert store.versions(EXPORTS / name) == [entry["latest"]]  # one version of each entry
         card = model_card.read(version_dir)
         integrity.check_tree(version_dir, card["files"])  # raises, naming the file, on any change
         assert entry["versions"][str(entry["latest"])]["test_error"] == card["metrics"]["test_error"]
@@ -46,35 +46,37 @@ def test_each_entry_holds_one_copy_of_its_weights():
     assert shipping.folder_mb(EXPORTS) <= shipping.DEFAULT_BUDGET_MB
 
 
-def recomputed_error(name, x, y, monkeypatch, tmp_path, capsys):
-    """The test error of ``rz.load(name)`` from exports/ (an empty cache) on ``x, y``."""
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path))  # an empty cache: it must come from exports/
+def recomputed_error(name, x, y, capsys):
+    """The test error of ``rz.load(name)`` on ``x, y``: from exports/, as the cache (``zoo_home``) is empty."""
     model = hub.load(name)
     assert f"loaded {name} version" in capsys.readouterr().out
     return float(np.mean(np.argmax(model.predict(x, batch_size=1000, verbose=0), axis=1) != y))
 
 
 @pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
-def test_the_shipped_fashion_model_loads_by_name_and_scores_what_its_card_says(monkeypatch, tmp_path, capsys):
+@pytest.mark.usefixtures("zoo_home")
+def test_the_shipped_fashion_model_loads_by_name_and_scores_what_its_card_says(capsys):
     from rectifier_zoo import datasets
 
     x, y = datasets.load("fashion_mnist", cache=False).test
-    error = recomputed_error("fashion_mnist_rect_l1", x, y, monkeypatch, tmp_path, capsys)
+    error = recomputed_error("fashion_mnist_rect_l1", x, y, capsys)
     assert error == pytest.approx(latest_card("fashion_mnist_rect_l1")["metrics"]["test_error"], abs=1e-4)
     assert error <= 0.12  # a trained model, far from chance (90%)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in shipped() if n.startswith("mnist_")))
-def test_each_shipped_mnist_model_scores_what_its_card_says_on_the_real_test_split(name, monkeypatch, tmp_path, capsys):
+@pytest.mark.usefixtures("zoo_home")
+def test_each_shipped_mnist_model_scores_what_its_card_says_on_the_real_test_split(name, capsys):
     from rectifier_zoo import datasets
 
     x, y = datasets.load("mnist", data_dir=MNIST, cache=False).test
-    error = recomputed_error(name, x, y, monkeypatch, tmp_path, capsys)
+    error = recomputed_error(name, x, y, capsys)
     assert error == pytest.approx(latest_card(name)["metrics"]["test_error"], abs=1e-4)
     assert error <= 0.03  # a trained model, far from chance (90%)
 
 
-def test_the_shipped_mnist_model_is_one_command_from_tf_serving(monkeypatch, tmp_path):
+@pytest.mark.usefixtures("zoo_home")
+def test_the_shipped_mnist_model_is_one_command_from_tf_serving(tmp_path):
     """`rectifier-zoo export mnist_rect_l1 --export-dir serving ...` as the README says, then saved_model_cli."""
     import os
     import subprocess
@@ -82,12 +84,11 @@ def test_the_shipped_mnist_model_is_one_command_from_tf_serving(monkeypatch, tmp
     from rectifier_zoo import datasets
     from rectifier_zoo.cli import main
 
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
     serving_dir = tmp_path / "serving"
     argv = ["export", "mnist_rect_l1", "--export-dir", str(serving_dir), "--serving-config", "--base-path", "/models"]
     assert main(argv) == 0
     version = serving_dir / "mnist_rect_l1" / "1"
-    assert serving.is_servable(version)
+    assert store.is_servable(version)
     assert model_card.read(version)["metrics"] == latest_card("mnist_rect_l1")["metrics"]  # the same card's facts
     x = datasets.load("mnist", data_dir=MNIST, cache=False).test[0][:8]
     np.save(tmp_path / "x.npy", x)

@@ -4,18 +4,16 @@ import json
 
 import pytest
 
-from rectifier_zoo import cli, hub, serving, shipping, zoo
+from rectifier_zoo import cli, hub, shipping, store, zoo
 from test_reproduction import fake, write
 
 
-@pytest.fixture(autouse=True)
-def zoo_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("zoo_home")
 
 
-def saved_run(directory, seed, valid_error, name="shapeset_rect_l1", mode="full"):
+def saved_run(directory, seed, valid_error, name="shapeset_rect_l1", mode="full", l1=0.001):
     """A result JSON with a small trained-shape model saved beside it, as `reproduce --save-models` leaves them."""
-    data = fake(name, seed, valid_error + 0.01, (0.9, 0.8, 0.7), quick=mode == "quick")
+    data = fake(name, seed, valid_error + 0.01, (0.9, 0.8, 0.7), quick=mode == "quick", l1=l1)
     data["valid_error"] = valid_error
     stem = f"{name}--seed{seed}" + ("" if mode == "full" else f"--{mode}")
     write(directory, f"{stem}.json", data)
@@ -49,7 +47,7 @@ def test_ship_exports_the_lowest_validation_error_then_keeps_or_replaces_it(tmp_
 
     [decision] = shipping.ship([results], exports, replace=True)
     assert decision.action == "shipped"
-    assert serving.versions(exports / "shapeset_rect_l1") == [2]  # a new number; the old copy is gone
+    assert store.versions(exports / "shapeset_rect_l1") == [2]  # a new number; the old copy is gone
     assert list(json.loads((exports / "manifest.json").read_text())["models"]["shapeset_rect_l1"]["versions"]) == ["2"]
 
 
@@ -78,13 +76,12 @@ def test_ship_command_says_one_line_per_entry(tmp_path, capsys):
     assert "results directory" in capsys.readouterr().err
 
 
-def test_ship_passes_over_runs_of_an_l1_the_entry_no_longer_uses(tmp_path, monkeypatch):
-    monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path / "tuned")
-    write(tmp_path / "tuned", "shapeset_rect_l1.json", {"hyperparameters": {"l1": 0.0003}})
+def test_ship_passes_over_runs_of_an_l1_the_entry_no_longer_uses(tmp_path):
+    # once a search's L1 is adopted (zoo.TUNED), runs of the old L1 trained another model than
+    # the entry's: a run of an L1 other than zoo.get_spec's is passed over, however good
+    l1 = zoo.get_spec("shapeset_rect_l1").l1
     results = tmp_path / "results"
-    saved_run(results, 0, 0.20)  # the best on validation, but trained with the old L1 = 0.001
-    tuned = saved_run(results, 1, 0.30)
-    tuned["hyperparameters"]["l1"] = 0.0003
-    write(results, "shapeset_rect_l1--seed1.json", tuned)
+    saved_run(results, 0, 0.20, l1=l1 * 3)  # the best on validation, but trained with another L1
+    saved_run(results, 1, 0.30, l1=l1)
     [decision] = shipping.ship([results], tmp_path / "exports")
     assert decision.action == "shipped" and "seed 1, valid 30.00%" in decision.detail

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import rectifier_zoo as rz
-from rectifier_zoo import sparse_inference
+from rectifier_zoo import sparse_inference, sparse_kernels
 from rectifier_zoo.errors import ArtifactError, ConfigError
 from rectifier_zoo.models import build_classifier, hidden_layers
 from rectifier_zoo.sparse_inference import (
@@ -38,11 +38,7 @@ HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (pip install numba)")
 ENGINES = [pytest.param("numba", marks=needs_numba), "numpy"]
 MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist"
-
-
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("zoo_home")
 
 
 def sparse_model(flip_half, l1=0.0):
@@ -251,7 +247,7 @@ def test_layers_of_different_networks_are_refused():
 def no_numba(monkeypatch):
     """numba made unimportable (``import numba`` raises ImportError), the kernel not yet built."""
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.setattr(sparse_inference, "_kernel", None)
+    monkeypatch.setattr(sparse_kernels, "_kernel", None)
     monkeypatch.setattr(sparse_inference, "_warned", False)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from rectifier_zoo import cli, report, targets, zoo
 from rectifier_zoo.datasets import shapeset
+from rectifier_zoo.results import options_slug
 from test_reproduction import PNG_SIGNATURE, fake, write
 
 
@@ -18,9 +19,10 @@ def untuned(tmp_path, monkeypatch):
     return tmp_path / "tuned"
 
 
-def fashion(name, seed, error, zeros, **recipe):
-    """A full Fashion-MNIST result; trained by the entry's current recipe unless ``recipe`` overrides it."""
-    data = fake(name, seed, error, zeros, l1=0.001 if name.endswith("_l1") else 0.0)
+def fashion(name, seed, error, zeros, l1=None, **recipe):
+    """A full Fashion-MNIST result; trained by the entry's current recipe and L1 unless ``l1`` or ``recipe``
+    overrides them."""
+    data = fake(name, seed, error, zeros, l1=zoo.get_spec(name).l1 if l1 is None else l1)
     data["hyperparameters"].update(dataclasses.asdict(zoo.get_spec(name).recipe) | recipe)
     return data
 
@@ -165,7 +167,7 @@ def test_the_report_shows_each_variant_beside_the_faithful_runs_and_the_sample_g
     assert section.index("no foreground/background swap | 1") < section.index("anti-aliased | 1") < section.index(
         "pixels in [-1, 1] | 1")
     for options in shapeset.STUDIED:
-        name = f"shapeset_samples{report.options_slug(options)}.png"
+        name = f"shapeset_samples{options_slug(options)}.png"
         assert f"](figures/{name})" in section
         assert (tmp_path / "out" / "figures" / name).read_bytes()[:8] == PNG_SIGNATURE
     assert "`--dataset-option swap=false`" in section
@@ -191,7 +193,7 @@ def test_report_keeps_runs_of_another_recipe_out_of_the_cells(tmp_path):
     d = tmp_path / "results"
     write(d, "a.json", fashion("fashion_mnist_rect_l1", 0, 0.104, (0.9, 0.8, 0.7)))
     # the paper's recipe (batch 10, no momentum, constant rate): another recipe for this entry now
-    write(d / "paper_recipe", "b.json", fashion("fashion_mnist_rect_l1", 0, 0.1246, (0.91, 0.77, 0.68),
+    write(d / "paper_recipe", "b.json", fashion("fashion_mnist_rect_l1", 0, 0.1246, (0.91, 0.77, 0.68), l1=0.001,
                                                   batch_size=10, momentum=0.0, lr_decay_patience=0))
     text = report.write_report([d], tmp_path / "out").read_text()
     row = next(line for line in text.splitlines() if "(`fashion_mnist_rect_l1`)" in line)
@@ -205,7 +207,7 @@ def test_report_keeps_runs_of_another_recipe_out_of_the_cells(tmp_path):
 def test_a_tuned_l1_moves_runs_of_the_old_penalty_out_of_the_cell_and_into_figure_3(tmp_path, untuned):
     write(untuned, "fashion_mnist_rect_l1.json", {"hyperparameters": {"l1": 0.0003}})
     d = tmp_path / "results"
-    write(d, "old.json", fashion("fashion_mnist_rect_l1", 0, 0.1098, (0.92, 0.77, 0.69)))  # L1 0.001
+    write(d, "old.json", fashion("fashion_mnist_rect_l1", 0, 0.1098, (0.92, 0.77, 0.69), l1=0.001))
     tuned = fashion("fashion_mnist_rect_l1", 0, 0.1042, (0.85, 0.69, 0.61))
     tuned["hyperparameters"]["l1"] = 0.0003
     write(d, "tuned.json", tuned)

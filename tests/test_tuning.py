@@ -7,6 +7,7 @@ chief + workers and JAX tests run searches in subprocesses bounded by timeouts.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pathlib
@@ -27,25 +28,25 @@ import keras_tuner as kt  # noqa: E402
 
 from rectifier_zoo import tuning, zoo  # noqa: E402
 from rectifier_zoo.errors import ConfigError, TuningError  # noqa: E402
-from rectifier_zoo.tuning import project, searching  # noqa: E402
+from rectifier_zoo.tuning import chief, project, searching, tuner  # noqa: E402
 from rectifier_zoo.tuning.tuner import values_key  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # KerasTuner 1.4.8 calls threading.currentThread()
 TINY = {"hidden": (16, 16), "epochs": 2, "batch_size": 10, "progress": True}
 
-BLOBS_SRC = """
+# tiny_splits(), defined once for this process and the searches' child processes (they import
+# tests/toydata.py too): 3 unclipped blobs in 20 dimensions, N(0, 1) centres, unit noise.
+BLOBS_SRC = f"""
+import sys
+if {str(REPO / "tests")!r} not in sys.path:
+    sys.path.insert(0, {str(REPO / "tests")!r})
 import numpy as np
-from rectifier_zoo.datasets.splits import Splits
-
-def blobs(n, seed):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    centres = np.random.default_rng(0).normal(0.0, 1.0, (3, 20))
-    return (centres[y] + rng.normal(0.0, 1.0, (n, 20))).astype("float32"), y.astype("int64")
+from toydata import blob_splits
 
 def tiny_splits():
-    return Splits("blobs", blobs(300, 1), blobs(100, 2), blobs(100, 3), 3, (20,), "test")
+    centres = np.random.default_rng(0).normal(0.0, 1.0, (3, 20))
+    return blob_splits(300, 100, 100, spread=1.0, centres=centres, source="test")
 """
 _ns: dict = {}
 exec(BLOBS_SRC, _ns)
@@ -53,13 +54,12 @@ tiny_splits = _ns["tiny_splits"]
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
+def _isolated_search(zoo_home, tmp_path, monkeypatch):
+    """The zoo home (conftest.py), the search records and the distributed-tuning variables are the test's own."""
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path / "results")
-    for key in searching.ENV_KEYS:
+    for key in chief.ENV_KEYS:
         monkeypatch.delenv(key, raising=False)
-    return tmp_path
 
 
 def trial_states(project_dir):
@@ -74,7 +74,7 @@ def trial_states(project_dir):
 def subprocess_env(tmp_path, **extra):
     env = {**os.environ, "RECTIFIER_ZOO_HOME": str(tmp_path / "home"), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    for key in searching.ENV_KEYS:
+    for key in chief.ENV_KEYS:
         env.pop(key, None)
     env.update(extra)
     return env
@@ -182,7 +182,7 @@ def test_bayesian_without_scikit_learn_is_one_tuning_error(tmp_path, monkeypatch
 # ------------------------------------------------------------------ searches
 
 
-def test_search_records_best_and_get_spec_applies_it(tmp_path):
+def test_search_records_best_and_says_how_to_adopt_it(tmp_path):
     out = tuning.search("shapeset_rect_l1", splits=tiny_splits(), max_trials=3, project_dir=tmp_path / "p", **TINY)
     record = json.loads((zoo.TUNED_DIR / "shapeset_rect_l1.json").read_text())
     assert set(project.RESULT_KEYS) <= set(record)
@@ -203,11 +203,15 @@ def test_search_records_best_and_get_spec_applies_it(tmp_path):
         assert len(history["val_error"]) == 2 and len(history["hidden_2_zeros"]) == 2
     best = states[record["best_trial"]]
     assert best["score"] == pytest.approx(record["val_error"])
-    # zoo.get_spec(name) -- hence rz.train(name) -- now uses the tuned values
+    # the record changes no entry until it is adopted into zoo.TUNED; adoption() writes that line
     spec = zoo.get_spec("shapeset_rect_l1")
-    assert spec.recipe.learning_rate == record["hyperparameters"]["learning_rate"]
-    assert spec.l1 == record["hyperparameters"]["l1"]
-    assert zoo.get_spec("shapeset_rect_l1", tuned=False).recipe.learning_rate == 0.01
+    assert (spec.recipe.learning_rate, spec.l1, spec.tuned) == (0.01, 0.001, None)
+    hp = record["hyperparameters"]
+    line = project.adoption(record).splitlines()[1].strip()
+    assert line == (f'"shapeset_rect_l1": Tuned(l1={hp["l1"]!r}, learning_rate={hp["learning_rate"]!r}, '
+                    'record="tuning/results/shapeset_rect_l1.json"),')
+    adopted = eval(line.split(": ", 1)[1].rstrip(","), {"Tuned": zoo.Tuned})  # the line is valid code
+    assert zoo.apply_tuned(spec, adopted.values()).recipe.learning_rate == hp["learning_rate"]
 
 
 def test_the_test_split_is_never_seen_by_a_search(tmp_path):
@@ -284,14 +288,91 @@ def test_results_dir_redirects_the_record(tmp_path):
     assert not (zoo.TUNED_DIR / "shapeset_tanh.json").exists()
 
 
-def test_export_goes_through_serving_with_the_result(monkeypatch, tmp_path):
-    from rectifier_zoo import serving
+def test_export_goes_through_exporting_with_the_result(monkeypatch, tmp_path):
+    from rectifier_zoo import exporting
 
     calls = []
-    monkeypatch.setattr(serving, "export", lambda model, export_dir, result=None: calls.append((model, export_dir, result)) or "v1")
+    monkeypatch.setattr(exporting, "export", lambda model, export_dir, result=None: calls.append((model, export_dir, result)) or "v1")
     result = types.SimpleNamespace(model="MODEL")
     assert searching.export(result, tmp_path / "x") == "v1"
     assert calls == [("MODEL", tmp_path / "x", result)]
+
+
+# ------------------------------------------------------------------ KerasTuner internals
+
+
+def parameters(function):
+    return list(inspect.signature(function).parameters)
+
+
+def test_the_kerastuner_internals_we_override_are_there():
+    """The private KerasTuner names tuner.py relies on (see its docstring), as we call or override them."""
+    from keras_tuner.engine.base_tuner import BaseTuner
+    from keras_tuner.src import config
+
+    assert parameters(kt.Oracle._save_trial) == ["self", "trial"]  # overridden: trial.json, atomically
+    assert parameters(kt.Oracle._get_trial_dir) == ["self", "trial_id"]
+    assert parameters(kt.Oracle._get_oracle_fname) == ["self"]  # where Oracle.reload reads
+    assert parameters(BaseTuner._get_tuner_fname) == ["self"]  # where BaseTuner.__init__ reloads from
+    assert parameters(BaseTuner._is_worker) == ["self"]
+    assert isinstance(config.DEBUG, bool)  # on: every failed trial's traceback is printed
+    # the public hooks ZooTuner implements, with the signatures KerasTuner calls
+    assert parameters(BaseTuner.save_model) == ["self", "trial_id", "model", "step"]
+    assert parameters(kt.Tuner.load_model) == ["self", "trial"]
+    for oracle in (tuning.make_oracle(name, max_trials=2, epochs=2, seed=0) for name in searching.TUNERS):
+        assert type(oracle)._save_trial is tuner._AtomicOracle._save_trial and type(oracle).save is tuner._AtomicOracle.save
+
+
+def test_our_overrides_write_the_state_atomically_and_keep_failures_quiet(tmp_path, monkeypatch, capfd):
+    """A tiny search (one diverging trial) goes through every override, and KerasTuner writes no state itself."""
+    from keras_tuner.src import config, utils
+
+    from rectifier_zoo import atomic
+
+    written, saved, kerastuner_writes = [], {}, []
+    real_write_text, real_save_model = atomic.write_text, tuner.ZooTuner.save_model
+    monkeypatch.setattr(atomic, "write_text", lambda path, text, *a, **k: written.append(pathlib.Path(path)) or real_write_text(path, text, *a, **k))
+    monkeypatch.setattr(utils, "save_json", lambda path, obj: kerastuner_writes.append(path))
+
+    def spy_save_model(self, trial_id, model, step=0):
+        saved[trial_id] = (self, [w.copy() for w in model.get_weights()])
+        return real_save_model(self, trial_id, model, step)
+
+    monkeypatch.setattr(tuner.ZooTuner, "save_model", spy_save_model)
+    debug = config.DEBUG
+    kwargs = dict(tuner="grid", grid=(1e5, 0.01), splits=tiny_splits(), max_trials=2, project_dir=tmp_path / "p",
+                  retrain=False, **TINY)
+    out = tuning.search("shapeset_rect", **kwargs)
+    assert out.record["completed"] == 1 and len(out.record["failed"]) == 1
+    assert "Traceback" not in capfd.readouterr().err and config.DEBUG is debug  # quiet, then restored
+    assert kerastuner_writes == []
+    for name in ("oracle.json", "tuner0.json", "trial_0/trial.json", "trial_1/trial.json"):
+        assert out.project_dir / name in written, name
+    # get_best_models (KerasTuner's public way back to a trial's model) reads what save_model wrote
+    (best_id,) = [trial_id for trial_id, state in trial_states(out.project_dir).items() if state["status"] == "COMPLETED"]
+    zoo_tuner, weights = saved[best_id]
+    for got, expected in zip(zoo_tuner.get_best_models(1)[0].get_weights(), weights):
+        np.testing.assert_array_equal(got, expected)
+    # and a second run reloads the state files it wrote: nothing is run again
+    monkeypatch.setattr(tuner.ZooTuner, "run_trial", lambda *a, **k: pytest.fail("a finished search ran a trial"))
+    assert tuning.search("shapeset_rect", **kwargs).record["trials"] == 2
+
+
+def test_the_kerastuner_chief_pieces_we_build_on_are_there():
+    """chief.serve builds KerasTuner's own gRPC servicer (see its docstring)."""
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute import oracle_chief
+
+    oracle = tuning.make_oracle("random", max_trials=1, epochs=1, seed=0)
+    servicer = oracle_chief.OracleServicer(oracle)
+    assert servicer.stop_triggered is False and oracle_chief.exit_chief(oracle) is True
+    assert parameters(protos.get_service_grpc().add_OracleServicer_to_server) == ["servicer", "server"]
+    with socket.socket() as taken:  # a port the chief cannot bind: one error that names the fix
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        stub = types.SimpleNamespace(oracle=oracle, save=lambda: None)
+        with pytest.raises(TuningError, match="cannot listen on 127.0.0.1:.*pick another --oracle"):
+            chief.serve(stub, "127.0.0.1", taken.getsockname()[1], progress=False)
 
 
 # ------------------------------------------------------------------ resume
@@ -386,6 +467,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # three processes, each importing TensorFlow
 def test_chief_and_two_workers_on_loopback(tmp_path):
     oracle = f"127.0.0.1:{free_port()}"
     barrier = tmp_path / "barrier"
@@ -401,7 +483,7 @@ def test_chief_and_two_workers_on_loopback(tmp_path):
     outputs = {}
     try:
         for role, proc in procs.items():
-            outputs[role] = proc.communicate(timeout=150)[0].decode()
+            outputs[role] = proc.communicate(timeout=400)[0].decode()  # a hang guard (150 s was too short when loaded)
     finally:
         for proc in procs.values():
             if proc.poll() is None:

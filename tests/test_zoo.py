@@ -80,38 +80,65 @@ def test_build_model_overrides():
         zoo.build_model("mnist_rect_l1", width=3)
 
 
-def test_tuned_results_drive_the_recipe(tmp_path, monkeypatch):
+def test_adopted_values_drive_the_recipe():
+    spec, base = zoo.get_spec("mnist_rect_l1_dae"), zoo.get_spec("mnist_rect_l1_dae", tuned=False)
+    assert (spec.recipe.learning_rate, spec.l1) == (0.03, 0.0001)  # mnist_rect_l1 search
+    assert (base.recipe.learning_rate, base.l1) == (0.01, 0.001)  # the declaration before it
+    assert spec.recipe.pretrain == base.recipe.pretrain  # pre-training keeps the paper's recipe
+    assert spec.tuned.inherited_from == "mnist_rect_l1" and base.tuned is None
+    assert zoo.get_spec("shapeset_tanh").tuned is None
+    assert zoo.get_spec("shapeset_tanh", tuned=False) is zoo.get_spec("shapeset_tanh")
+
+
+def test_get_spec_reads_no_file(tmp_path, monkeypatch):
+    """A search's record left in tuning/results/ changes nothing until it is adopted in zoo.TUNED."""
+    import builtins
+    import pathlib
+
     monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path)
-    hp = {"learning_rate": 0.1, "l1": 0.0005, "pretrain_learning_rate": 0.001}
-    (tmp_path / "mnist_rect_l1_dae.json").write_text(json.dumps({"hyperparameters": hp}))
-    spec = zoo.get_spec("mnist_rect_l1_dae")
-    assert (spec.recipe.learning_rate, spec.l1, spec.recipe.pretrain.learning_rate) == (0.1, 0.0005, 0.001)
-    assert zoo.get_spec("mnist_rect_l1_dae", tuned=False).recipe.learning_rate == 0.01
-    (tmp_path / "mnist_tanh.json").write_text("{not json")
-    with pytest.raises(ConfigError, match="does not parse as a tuning result"):
-        zoo.get_spec("mnist_tanh")
+    (tmp_path / "mnist_tanh.json").write_text(json.dumps({"hyperparameters": {"learning_rate": 0.5}}))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("get_spec read a file")
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(pathlib.Path, "read_text", refuse)
+    assert zoo.get_spec("mnist_tanh").recipe.learning_rate == 0.03
+    assert zoo.tuned_hyperparameters("mnist_tanh") == {"learning_rate": 0.03}
 
 
-def test_catalog_says_what_each_entry_trains_with_and_where_that_comes_from(tmp_path, monkeypatch):
+def test_every_adopted_value_matches_its_searchs_record():
+    from rectifier_zoo.paths import REPO_ROOT
+
+    for name, tuned in zoo.TUNED.items():
+        record = json.loads((REPO_ROOT / tuned.record).read_text())
+        assert record["name"] == (tuned.inherited_from or name), name
+        assert record["hyperparameters"] == tuned.values(), f"{name}: zoo.TUNED differs from {tuned.record}"
+
+
+def test_every_recorded_search_is_adopted_or_removed():
+    adopted = {tuned.record for tuned in zoo.TUNED.values()}
+    for path in sorted(zoo.TUNED_DIR.glob("*.json")):
+        record = f"tuning/results/{path.name}"
+        assert record in adopted, f"{record} is not in zoo.TUNED: copy its values there to adopt them, or delete it"
+
+
+def test_catalog_says_what_each_entry_trains_with_and_where_that_comes_from(empty_zoo):
     import rectifier_zoo as rz
     from rectifier_zoo import hub
 
-    monkeypatch.setattr(zoo, "TUNED_DIR", tmp_path / "tuned")
-    monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "exports")
-    monkeypatch.setenv("RECTIFIER_ZOO_HOME", str(tmp_path / "home"))
-    (tmp_path / "tuned").mkdir()
-    (tmp_path / "tuned" / "mnist_rect_l1.json").write_text(json.dumps({"hyperparameters": {"l1": 0.0002}}))
-    (tmp_path / "tuned" / "mnist_tanh.json").write_text(json.dumps({"hyperparameters": {"learning_rate": 0.1}}))
     entries = {e.name: e for e in rz.catalog("mnist_*")}
     assert len(entries) == 8 and list(entries) == zoo.list_models("mnist_*")
-    tuned_l1, tuned_lr, plain = entries["mnist_rect_l1"], entries["mnist_tanh"], entries["mnist_rect_l1_dae"]
+    tuned_l1, tuned_lr, inherited = entries["mnist_rect_l1"], entries["mnist_tanh"], entries["mnist_rect_l1_dae"]
     assert (tuned_l1.l1, tuned_l1.l1_source, tuned_l1.learning_rate, tuned_l1.learning_rate_source) == (
-        0.0002, "tuned", 0.01, "recipe")
+        0.0001, "tuned", 0.03, "tuned")
     assert (tuned_lr.l1, tuned_lr.l1_source, tuned_lr.learning_rate, tuned_lr.learning_rate_source) == (
-        0.0, "none", 0.1, "tuned")
-    assert (plain.l1, plain.l1_source, plain.pretrained) == (0.001, "paper", True)
+        0.0, "none", 0.03, "tuned")
+    assert (inherited.l1, inherited.l1_source, inherited.learning_rate_source) == (0.0001, "inherited", "inherited")
+    plain = rz.catalog("cifar10_rect_l1_dae")[0]
+    assert (plain.l1, plain.l1_source, plain.learning_rate, plain.learning_rate_source) == (0.001, "paper", 0.01, "recipe")
     assert tuned_l1.l1 == rz.get_spec("mnist_rect_l1").l1  # what rz.train really uses
     assert tuned_l1.paper.test_error == 1.56 and tuned_l1.trained is None
-    rz.export(rz.build_model("mnist_tanh", hidden=(4,)), tmp_path / "exports", result={"test_error": 0.02}, verbose=0)
+    rz.export(rz.build_model("mnist_tanh", hidden=(4,)), hub.EXPORTS_DIR, result={"test_error": 0.02}, verbose=0)
     found = rz.catalog("mnist_tanh")[0].trained
     assert (found.where, found.version, found.test_error) == ("shipped", 1, 0.02)

@@ -8,13 +8,13 @@ Every error the zoo raises on purpose is printed on one line, exit status 2.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
 import os
 import sys
 
 from rectifier_zoo import advice
+from rectifier_zoo.cli.arguments import Parser
 from rectifier_zoo.errors import ZooError
 
 COMMAND_MODULES = (
@@ -23,13 +23,6 @@ COMMAND_MODULES = (
     "rectifier_zoo.cli.tune_command",
     "rectifier_zoo.cli.report_command",
 )
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit status 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> Parser:
@@ -48,28 +41,6 @@ def build_parser() -> Parser:
             continue  # a command not built yet
         module.configure(subparsers)
     return parser
-
-
-def positive_int(text):
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def positive_float(text):
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
 
 
 def quiet_import_keras():

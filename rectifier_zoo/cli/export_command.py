@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from rectifier_zoo.cli import positive_float, positive_int
+from rectifier_zoo.cli.arguments import positive_float, positive_int
 
 
 def configure(subparsers):
@@ -75,7 +75,7 @@ def run_ship(args):
 
 
 def run_export(args):
-    from rectifier_zoo import integrity, serving
+    from rectifier_zoo import api, exporting, integrity, store
     from rectifier_zoo.errors import ConfigError
 
     if args.name is None and not args.serving_config:
@@ -88,9 +88,9 @@ def run_export(args):
             source = default if default.is_file() else args.name
         if args.version == 0:
             raise ConfigError("--version must be >= 1")
-        serving.export(source, args.export_dir, version=args.version, name=args.name)
+        api.export(source, args.export_dir, version=args.version, name=args.name)
     if args.serving_config:
-        path = serving.write_serving_config(args.export_dir, base_path=args.base_path)
-        count = len(serving.model_dirs(args.export_dir, servable=True))
+        path = exporting.write_serving_config(args.export_dir, base_path=args.base_path)
+        count = len(store.model_dirs(args.export_dir, servable=True))
         print(f"wrote {path} ({count} model{'s' if count != 1 else ''})")
     return 0

@@ -12,32 +12,15 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from rectifier_zoo.cli import positive_int
+from rectifier_zoo.cli.arguments import non_negative_float, number, positive_int
 from rectifier_zoo.cli.zoo_commands import add_dataset_option_argument, dataset_options_of
 
 DEFAULT_RUNS = pathlib.Path("runs/reproduce")
 
 
-def non_negative_float(text):
-    """argparse type: a finite number >= 0 (an L1 value)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
 def alpha_value(text):
     """argparse type: an α > 0 of (1/α)·softplus(αx); ``inf`` is accepted (the sweep always has it)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
+    return number(text, lambda v: v > 0, "a number > 0")
 
 
 def configure(subparsers):
@@ -109,7 +92,7 @@ def configure(subparsers):
 
 
 def run_reproduce(args):
-    from rectifier_zoo import reproduction
+    from rectifier_zoo import reproduction, reproduction_summary, results
 
     datasets = args.dataset or ["shapeset"]
     sweep = None if args.l1_sweep is None else (args.l1_sweep or list(reproduction.DEFAULT_L1_SWEEP))
@@ -119,13 +102,13 @@ def run_reproduce(args):
         datasets, seeds=args.seeds, first_seed=args.seed, entries=args.entries, l1_sweep=sweep, alpha_sweep=alphas,
         dataset_options=options,
     )
-    mode = reproduction.mode_of(args.quick, args.tiny)
+    mode = results.mode_of(args.quick, args.tiny)
     variant = "".join(f", {k}={v}" for k, v in runs[0].options) if runs else ""
     print("What the zoo achieves: the shipped models (exports/), from their model cards", flush=True)
-    print(reproduction.shipped_table() + "\n", flush=True)
+    print(reproduction_summary.shipped_table() + "\n", flush=True)
     print(f"reproduce: {len(runs)} run(s) on {', '.join(datasets)}{variant}, {mode} mode; results in {args.out}",
           flush=True)
-    results = reproduction.run_plan(
+    finished = reproduction.run_plan(
         runs,
         args.out,
         quick=args.quick,
@@ -141,7 +124,7 @@ def run_reproduce(args):
     title = "Figure 3 sweep" if sweep is not None else "Workshop Table 1 rows"
     title = "Softplus-to-rectifier α sweep" if alphas is not None else title
     print()
-    print(reproduction.screen(results, title, mode, seeds=args.seeds))  # the shipped models first, then this run
+    print(reproduction_summary.screen(finished, title, mode, seeds=args.seeds))  # the shipped models first, then this run
     print(f"\nresults in {args.out}; `rectifier-zoo report --results {args.out}` writes the report with figures")
     return 0
 

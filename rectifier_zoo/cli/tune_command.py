@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from rectifier_zoo.cli import positive_int
+from rectifier_zoo.cli.arguments import positive_int
 
 
 def _trial_count(text):
@@ -50,7 +50,7 @@ def configure(subparsers):
         help="search an entry's learning rate and L1 penalty (KerasTuner)",
         description="Search the learning rate (log scale, or the paper's grid), the L1 penalty "
         "(_l1 entries: 0 or log scale 1e-5..1e-2) and the pre-training rate (_dae entries) on the "
-        "validation error. Writes the best to tuning/results/NAME.json (which `train` then uses), "
+        "validation error. Records the search in tuning/results/NAME.json and prints the line that adopts its values into the zoo's declaration (rectifier_zoo/zoo.py, TUNED: reviewed like any code; nothing changes before), "
         "retrains the best model and evaluates it once on test. Run the same command again to "
         "resume a killed search. Distributed: one `--chief --oracle HOST:PORT` and any number of "
         "`--worker ID --oracle HOST:PORT`.",
@@ -121,6 +121,11 @@ def run_tune(args):
     )
     if outcome.role == "worker":
         print(f"worker {args.worker}: no trials left; the chief records the result")
-    elif outcome.export_path is not None:
+        return 0
+    if outcome.record is not None:
+        from rectifier_zoo.tuning import project
+
+        print(project.adoption(outcome.record))
+    if outcome.export_path is not None:
         print(f"exported to {outcome.export_path}")
     return 0

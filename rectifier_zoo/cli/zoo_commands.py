@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from rectifier_zoo.cli import positive_float, positive_int
+from rectifier_zoo.cli.arguments import positive_float, positive_int
 
 _TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 
@@ -106,8 +106,8 @@ def run_list(args):
 
 def run_train(args):
     from rectifier_zoo import zoo
-    from rectifier_zoo.reproduction import summary_table
-    from rectifier_zoo.trainer import train
+    from rectifier_zoo.reproduction_summary import summary_table
+    from rectifier_zoo.api import train
 
     zoo.get_spec(args.name)  # an unknown name fails before anything loads
     dataset_options = dataset_options_of(args)

@@ -10,48 +10,37 @@ TensorFlow and tensorflow-datasets are imported only by the loaders that need th
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
 
 from rectifier_zoo import advice
+from rectifier_zoo.datasets.descriptors import BY_NAME, DATASETS, Dataset
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
 
-__all__ = ["Splits", "load", "names", "describe", "check_options"]
-
-# name -> (module, fixed keyword arguments, one-line description)
-_REGISTRY = {
-    "mnist": ("idx", {"name": "mnist"},
-              "MNIST digits, 50k/10k/10k (valid = last 10k of the official train), 784 features in [0, 1]."),
-    "fashion_mnist": ("idx", {"name": "fashion_mnist"},
-                      "Fashion-MNIST, same format and splits as mnist; uses /usr/share/datasets/fashion-mnist if present."),
-    "cifar10": ("cifar10", {},
-                "CIFAR-10, 50k/5k/5k (official test halved: first 5k valid), 3072 features HWC in [0, 1]."),
-    "norb": ("norb", {},
-             "tfds smallnorb (not the paper's jittered-cluttered NORB): 5 classes, 20k/4.3k/24.3k, "
-             "stereo 2x32x32 in [-1, 1]."),
-    "sentiment": ("sentiment", {},
-                  "Amazon 4-domain reviews (processed_acl), binary bag of the 5000 most frequent features, "
-                  "70/15/15 seeded split, 2 classes."),
-    "shapeset": ("shapeset", {"variant": "3"},
-                 "Shapeset 3 classes, generated from a seed, 10k/10k/10k, 32x32 grey."),
-    "shapeset3x2": ("shapeset", {"variant": "3x2"},
-                    "Shapeset-3x2: 1 or 2 shapes, 9 classes, generated from a seed."),
-}
-
+__all__ = ["Dataset", "Splits", "load", "names", "describe", "descriptor", "descriptors", "check_options"]
 
 def names() -> list:
     """The supported dataset names, sorted."""
-    return sorted(_REGISTRY)
+    return sorted(BY_NAME)
+
+
+def descriptors() -> tuple:
+    """Every dataset's descriptor, in declaration order."""
+    return DATASETS
+
+
+def descriptor(name: str) -> Dataset:
+    """The descriptor of dataset ``name`` (loader, shape, classes, provenance); ConfigError if unknown."""
+    return BY_NAME[_check_name(name)]
 
 
 def describe(name: str) -> str:
     """A one-line description of dataset ``name`` (splits, features, source)."""
-    return _REGISTRY[_check_name(name)][2]
+    return descriptor(name).description
 
 
 def _check_name(name) -> str:
-    if name in _REGISTRY:
+    if name in BY_NAME:
         return name
     close = difflib.get_close_matches(str(name).lower().replace("-", "_"), names(), n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -65,7 +54,7 @@ def _check_kwargs(name, func, kwargs) -> None:
         return
     unknown = sorted(set(kwargs) - set(params))
     if unknown:
-        accepted = sorted(set(params) - set(_REGISTRY[name][1]))
+        accepted = sorted(set(params) - set(BY_NAME[name].fixed))
         raise ConfigError(f"dataset {name!r} does not take {', '.join(unknown)}; it accepts: {', '.join(accepted)}")
 
 
@@ -107,12 +96,12 @@ def check_options(name, options) -> dict:
             f"{', '.join(reserved)} cannot be a dataset option: the trainer sets it (pass seed= / --seed, "
             "quick=, data_dir= or download= to the trainer instead)"
         )
-    module_name, fixed, _ = _REGISTRY[name]
-    module = importlib.import_module(f"rectifier_zoo.datasets.{module_name}")
+    info = BY_NAME[name]
+    module = info.module()
     if hasattr(module, "check_options"):  # the loader knows its options' values (shapeset)
         return module.check_options(options)
     params = inspect.signature(module.load).parameters
-    accepted = sorted(set(params) - set(fixed) - set(RESERVED_OPTIONS))
+    accepted = sorted(set(params) - set(info.fixed) - set(RESERVED_OPTIONS))
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ConfigError(f"dataset {name!r} has no option {', '.join(unknown)}; its options: {', '.join(accepted) or 'none'}")
@@ -154,12 +143,11 @@ def _load(name, data_dir, download, cache, **kwargs) -> Splits:
         from rectifier_zoo.validation import folder
 
         data_dir = folder("data_dir", data_dir)
-    module_name, fixed, _ = _REGISTRY[name]
+    info = BY_NAME[name]
     # Lazy: each loader (and shapeset's generator) is imported only when asked for.
-    module = importlib.import_module(f"rectifier_zoo.datasets.{module_name}")
-    if module_name == "shapeset":
-        # Generated data: no files, no download, no cache of ours (the generator is its own source).
-        _check_kwargs(name, module.load, kwargs)
-        return module.load(**fixed, **kwargs)
+    module = info.module()
     _check_kwargs(name, module.load, kwargs)
-    return module.load(**fixed, data_dir=data_dir, download=download, cache=cache, **kwargs)
+    if info.generated:
+        # Generated data: no files, no download, no cache of ours (the generator is its own source).
+        return module.load(**info.fixed, **kwargs)
+    return module.load(**info.fixed, data_dir=data_dir, download=download, cache=cache, **kwargs)

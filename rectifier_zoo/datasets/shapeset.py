@@ -80,9 +80,10 @@ overlap by at most half of the smaller one, counted in pixels (the original
 estimated the overlap from projections, drew the number and kinds of shapes at
 random, so its 9 classes were not balanced, and gave up on a shape after too many
 rejections).  Where they overlap more, the second shape gets a new position (up to
-``_POSITION_ROUNDS`` times), then the whole pair is redrawn (up to ``_PAIR_ROUNDS``
-more times); a pair that still fails (never seen in practice) is shrunk to fit the
-left and right halves of the image, one shape in each, which cannot overlap.
+``_POSITION_ROUNDS`` times, in ``shapeset_scenes``), then the whole pair is redrawn
+(up to ``_PAIR_ROUNDS`` more times); a pair that still fails (never seen in practice)
+is shrunk to fit the left and right halves of the image, one shape in each, which
+cannot overlap.
 
 Vertices are rounded to 1/256 pixel and the inside test uses exact integer
 arithmetic, so an image depends only on the random numbers, not on the rounding of
@@ -99,18 +100,23 @@ True
 
 from __future__ import annotations
 
-import math
 import numbers
 import pathlib
-from typing import NamedTuple
 
 import numpy as np
 
+from rectifier_zoo.datasets import shapeset_grid
+from rectifier_zoo.datasets.shapeset_geometry import SIZE  # image side, pixels: public here
+from rectifier_zoo.datasets.shapeset_scenes import CLASS_NAMES, draw, images  # CLASS_NAMES: public here
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
 
-SIZE = 32  # image side, pixels
-VARIANTS = ("3", "3x2")
+# Where the generator lives (this module is its public face: constants, checks, generate, load):
+#   shapeset_geometry  templates, size and rotation, placement, rasterising, anti-aliasing samples
+#   shapeset_scenes    classes, scenes (shapes, overlap limits, grey levels) and their images
+#   shapeset_grid      the PNG grid of save_grid (matplotlib)
+
+VARIANTS = ("3", "3x2")  # the keys of shapeset_scenes.CLASS_KINDS
 NAMES = {"3": "shapeset", "3x2": "shapeset3x2"}
 # The default output's version: bumped whenever the same seed would give other images.
 # 1: before the audit above (the shipped shapeset model and the first Table 1 runs).
@@ -128,68 +134,6 @@ STUDIED = (
     {"swap": False, "antialias": True},
     {"signed": True},
 )
-
-_SHAPES = ("triangle", "rectangle", "ellipse")
-# Shape kinds of each class, per variant; -1 marks "no second shape".
-_CLASS_KINDS = {
-    "3": np.array([[0, -1], [1, -1], [2, -1]], dtype=np.int64),
-    "3x2": np.array(
-        [[0, -1], [1, -1], [2, -1], [0, 0], [1, 1], [2, 2], [0, 1], [0, 2], [1, 2]],
-        dtype=np.int64,
-    ),
-}
-CLASS_NAMES = {
-    variant: tuple(
-        "+".join(_SHAPES[k] for k in kinds if k >= 0) for kinds in table
-    )
-    for variant, table in _CLASS_KINDS.items()
-}
-
-_SCALE = (0.2, 0.8)  # fraction of SIZE, per axis
-_MARGIN = 1.0  # pixels kept free on every side, as in the original
-# Grey levels in 1/255 steps, inclusive: int(0.55 * 255) .. 255 and 0 .. int(0.45 * 255).
-_GREY_STEPS = 255
-_LIGHT = (140, 255)
-_DARK = (0, 114)
-_SWAP_CHANCE = 0.5
-_ROTATION_STEPS = 255  # the original example's rotation_resolution
-_SIDES = (3, 4, 20)  # triangle, rectangle, ellipse (a 20-gon, as in the original)
-_MAX_VERTICES = max(_SIDES)
-_QUANTUM = 256  # vertices are rounded to 1/_QUANTUM pixel
-_POSITION_ROUNDS = 5  # redraws of the second shape's position (3x2)
-_PAIR_ROUNDS = 50  # then redraws of the whole pair: each succeeds about half the time
-_CHUNK = 2000  # images rasterised at once: bounds memory to a few MB
-_SUPERSAMPLE = 4  # anti-aliasing: 4 x 4 samples per pixel
-_AA_CHUNK = 500  # images anti-aliased at once (128 x 128 samples each): about 40 MB
-
-
-def _regular(sides: int) -> np.ndarray:
-    """A regular polygon inscribed in the circle of diameter 1, one edge horizontal.
-
-    The original's ``n_sided``: vertex ``t`` at ``t / n + 1 / (2n) + 1 / 4`` of a turn,
-    so the edge between the last and first vertices is horizontal (the base).
-
-    Returns:
-        float64 ``(sides, 2)``, counter-clockwise (increasing angle).
-    """
-    turns = np.arange(sides) / sides + 1 / (2 * sides) + 1 / 4
-    return 0.5 * np.stack([np.cos(2 * np.pi * turns), np.sin(2 * np.pi * turns)], axis=1)
-
-
-def _templates() -> np.ndarray:
-    """Unit shapes centred on the origin, padded to 20 vertices: float64 ``(3, 20, 2)``.
-
-    Padding repeats the last vertex: the extra edges are degenerate, so every shape
-    can live in one ``(..., 20, 2)`` array; the rasteriser reads only the real ones.
-    """
-    out = np.empty((len(_SIDES), _MAX_VERTICES, 2))
-    for kind, sides in enumerate(_SIDES):
-        out[kind, :sides] = _regular(sides)
-        out[kind, sides:] = out[kind, sides - 1]
-    return out
-
-
-_TEMPLATES = _templates()
 
 
 # --------------------------------------------------------------------- checks
@@ -263,313 +207,6 @@ def options_text(options) -> str:
     return ", ".join(OPTION_WORDS[key] for key in changed) or "faithful"
 
 
-# ------------------------------------------------------------------- geometry
-
-
-def _scaled_rotated(rng: np.random.Generator, kinds: np.ndarray) -> np.ndarray:
-    """Templates of ``kinds``, scaled per axis in [0.2, 0.8] x 32 (the larger on the base), rotated.
-
-    The circle each template is inscribed in becomes an ellipse of at most
-    0.8 x 32 pixels across, so every shape fits inside the image's margin.
-
-    Args:
-        rng: the random stream (consumed in a fixed order: deterministic).
-        kinds: int ``(m,)`` shape kinds (0 triangle, 1 rectangle, 2 ellipse).
-
-    Returns:
-        float64 ``(m, 20, 2)`` vertices in pixels centred on the origin, (x, y) = (column, row).
-    """
-    m = len(kinds)
-    # The original swaps the two factors so the horizontal base gets the larger one.
-    scale = np.sort(rng.uniform(*_SCALE, size=(m, 2)), axis=1)[:, ::-1] * SIZE
-    # Step 0 .. 253 of 255: the original's randint(0, 254) never draws the last one.
-    theta = rng.integers(0, _ROTATION_STEPS - 1, size=m) * (2 * np.pi / _ROTATION_STEPS)
-    cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
-    v = _TEMPLATES[kinds] * scale[:, None, :]
-    # Rotation keeps the counter-clockwise order the inside test relies on.
-    return np.stack([cos * v[..., 0] - sin * v[..., 1], sin * v[..., 0] + cos * v[..., 1]], axis=-1)
-
-
-def _extent(vertices: np.ndarray) -> np.ndarray:
-    """Width and height ``(m, 2)`` of each shape's axis-aligned bounding box."""
-    return vertices.max(axis=1) - vertices.min(axis=1)
-
-
-_FULL_WIDTH = (_MARGIN, SIZE - _MARGIN)
-
-
-def _place(rng: np.random.Generator, centred: np.ndarray, x_range=_FULL_WIDTH) -> np.ndarray:
-    """Translate shapes uniformly among the positions that keep them inside the box.
-
-    Args:
-        rng: the random stream.
-        centred: float ``(m, 20, 2)`` shapes, each no larger than the box.
-        x_range: the box's columns (the fallback of variant 3x2 uses half images);
-            rows are always ``[1, 31]``, one pixel off the border as in the original.
-
-    Returns:
-        int32 ``(m, 20, 2)`` vertices in units of 1/256 pixel, inside the box.
-    """
-    lo, hi = centred.min(axis=1), centred.max(axis=1)
-    box_lo = np.array([x_range[0], _MARGIN])
-    box_hi = np.array([x_range[1], SIZE - _MARGIN])
-    shift = rng.uniform(box_lo - lo, np.maximum(box_hi - hi, box_lo - lo))
-    placed = np.rint((centred + shift[:, None, :]) * _QUANTUM)
-    # Rounding may step 1/512 pixel outside the box; clip it back in.
-    return np.clip(placed, box_lo * _QUANTUM, box_hi * _QUANTUM).astype(np.int32)
-
-
-def _rasterise(quantised: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """Which pixel centres lie inside each (convex, counter-clockwise) polygon.
-
-    A centre is inside iff it is on the left of (or on) every edge; the test is an
-    exact integer cross product, so no rounding can flip a pixel.
-
-    Args:
-        quantised: int32 ``(m, 20, 2)`` vertices in 1/256 pixel.
-        kinds: int ``(m,)`` shape kinds (they say how many vertices are real).
-
-    Returns:
-        bool ``(m, 1024)`` masks, row-major.
-    """
-    masks = np.zeros((len(kinds), SIZE * SIZE), dtype=bool)
-    for kind, sides in enumerate(_SIDES):
-        index = np.flatnonzero(kinds == kind)
-        for start in range(0, index.size, _CHUNK):
-            part = index[start:start + _CHUNK]
-            masks[part] = _inside(quantised[part, :sides], _CENTRES).reshape(len(part), -1)
-    return masks
-
-
-def _sample_points(per_pixel: int) -> np.ndarray:
-    """Sample coordinates along one axis in 1/256 pixel: ``per_pixel`` evenly inside each pixel.
-
-    ``per_pixel`` = 1 gives the pixel centres ``j + 1/2``; all are exact integers.
-    """
-    offsets = (2 * np.arange(per_pixel) + 1) * (_QUANTUM // (2 * per_pixel))
-    return (np.arange(SIZE)[:, None] * _QUANTUM + offsets[None, :]).reshape(-1).astype(np.int32)
-
-
-_CENTRES = _sample_points(1)
-_SUBSAMPLES = _sample_points(_SUPERSAMPLE)
-
-
-def _inside(vertices: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Half-plane tests of a grid of sample points against every edge.
-
-    Args:
-        vertices: int32 ``(m, k, 2)`` polygon vertices, all real (no padding).
-        points: int32 ``(p,)`` sample coordinates (1/256 pixel), the same on both axes.
-
-    Returns:
-        bool ``(m, p, p)``, indexed [row, column].
-    """
-    # Magnitudes stay below 2**28 (coordinates <= 2**13), so int32 is exact.
-    a = vertices
-    b = np.roll(vertices, -1, axis=1)
-    dx = b[..., 0] - a[..., 0]
-    dy = b[..., 1] - a[..., 1]
-    const = dy * a[..., 0] - dx * a[..., 1]
-    inside = np.ones((len(vertices), len(points), len(points)), dtype=bool)
-    for e in range(vertices.shape[1]):
-        # cross((b - a), (p - a)) = dx * py - dy * px + const >= 0 on the inner side.
-        rows = dx[:, e, None] * points  # (m, p): depends on py only
-        cols = const[:, e, None] - dy[:, e, None] * points  # (m, p): px only
-        inside &= (rows[:, :, None] + cols[:, None, :]) >= 0
-    return inside
-
-
-# ---------------------------------------------------------------------- scenes
-
-
-class _Scene(NamedTuple):
-    """Everything drawn for a batch of images (tests look inside; users call ``generate``).
-
-    Attributes:
-        y: int64 ``(n,)`` labels.
-        kinds: int64 ``(n, 2)`` shape kinds per slot, -1 where no second shape.
-        vertices: float64 ``(n, 2, 20, 2)`` placed vertices in pixels (NaN if absent).
-        quantised: int32 ``(n, 2, 20, 2)`` the same in 1/256 pixel (0 if absent).
-        masks: bool ``(n, 2, 1024)`` pixels of each shape (all False if absent).
-        light, dark: float64 ``(n,)`` the two grey levels, before any swap.
-        swapped: bool ``(n,)`` whether the faithful image swaps them (dark shape).
-    """
-
-    y: np.ndarray
-    kinds: np.ndarray
-    vertices: np.ndarray
-    quantised: np.ndarray
-    masks: np.ndarray
-    light: np.ndarray
-    dark: np.ndarray
-    swapped: np.ndarray
-
-    def levels(self, swap=True) -> tuple[np.ndarray, np.ndarray]:
-        """float64 ``(foreground, background)``, swapped where drawn so unless ``swap`` is False."""
-        swapped = self.swapped if swap else np.zeros_like(self.swapped)
-        return np.where(swapped, self.dark, self.light), np.where(swapped, self.light, self.dark)
-
-    @property
-    def foreground(self) -> np.ndarray:
-        """float32 ``(n,)`` the faithful image's shape grey."""
-        return self.levels()[0].astype(np.float32)
-
-    @property
-    def background(self) -> np.ndarray:
-        """float32 ``(n,)`` the faithful image's background grey."""
-        return self.levels()[1].astype(np.float32)
-
-
-def _balanced_labels(rng: np.random.Generator, n: int, num_classes: int) -> np.ndarray:
-    """``n // num_classes`` of each class, the remainder to the first ones, shuffled."""
-    return rng.permutation(np.arange(n, dtype=np.int64) % num_classes)
-
-
-def _draw(n: int, rng: np.random.Generator, variant: str) -> _Scene:
-    """Draw ``n`` images' labels, shapes and grey levels from ``rng``.
-
-    The options (swap, anti-aliasing, range) only change how a scene is rendered
-    (``_images``), never what is drawn: the same seed gives the same scenes.
-
-    Args:
-        n: number of images.
-        rng: the random stream (consumed in a fixed order).
-        variant: ``"3"`` or ``"3x2"``.
-
-    Returns:
-        a ``_Scene``.
-    """
-    y = _balanced_labels(rng, n, len(CLASS_NAMES[variant]))
-    kinds = _CLASS_KINDS[variant][y]
-    centred = np.full((n, 2, _MAX_VERTICES, 2), np.nan)
-    quantised = np.zeros((n, 2, _MAX_VERTICES, 2), dtype=np.int32)
-    masks = np.zeros((n, 2, SIZE * SIZE), dtype=bool)
-    for slot in (0, 1):
-        index = np.flatnonzero(kinds[:, slot] >= 0)
-        _redraw(rng, index, slot, kinds, centred, quantised, masks, new_shape=True)
-    if variant == "3x2":
-        _limit_overlap(rng, kinds, centred, quantised, masks)
-    light, dark, swapped = _grey_levels(rng, n)
-    vertices = np.where(kinds[:, :, None, None] >= 0, quantised / _QUANTUM, np.nan)
-    return _Scene(y, kinds, vertices, quantised, masks, light, dark, swapped)
-
-
-def _redraw(rng, index, slot, kinds, centred, quantised, masks, new_shape, x_range=_FULL_WIDTH):
-    """Redraw (in place) one slot's shape and/or position for the images ``index``.
-
-    Args:
-        rng: the random stream.
-        index: int ``(m,)`` images to redraw.
-        slot: 0 (first shape) or 1 (second shape).
-        kinds, centred, quantised, masks: the scene arrays, updated in place.
-        new_shape: draw a new size and rotation, not only a new position.
-        x_range: columns the shape must stay within.
-    """
-    if not index.size:
-        return
-    k = kinds[index, slot]
-    if new_shape:
-        centred[index, slot] = _scaled_rotated(rng, k)
-    quantised[index, slot] = _place(rng, centred[index, slot], x_range)
-    masks[index, slot] = _rasterise(quantised[index, slot], k)
-
-
-def _too_much_overlap(masks: np.ndarray) -> np.ndarray:
-    """Bool ``(m,)``: the two shapes share more than half of the smaller's pixels."""
-    overlap = np.count_nonzero(masks[:, 0] & masks[:, 1], axis=1)
-    smaller = np.count_nonzero(masks, axis=2).min(axis=1)
-    return 2 * overlap > smaller
-
-
-def _limit_overlap(rng, kinds, centred, quantised, masks) -> None:
-    """Redraw two-shape images until their shapes overlap by at most half (in place).
-
-    First the second shape moves (``_POSITION_ROUNDS`` times), then the whole pair
-    is redrawn (``_PAIR_ROUNDS`` times); any pair still failing is shrunk into the
-    two halves of the image, which cannot overlap.
-
-    Args:
-        rng: the random stream.
-        kinds, centred, quantised, masks: the scene arrays, updated in place.
-    """
-    todo = np.flatnonzero(kinds[:, 1] >= 0)
-    for round_ in range(_POSITION_ROUNDS + _PAIR_ROUNDS):
-        todo = todo[_too_much_overlap(masks[todo])]
-        if not todo.size:
-            return
-        move_only = round_ < _POSITION_ROUNDS
-        if not move_only:
-            _redraw(rng, todo, 0, kinds, centred, quantised, masks, new_shape=True)
-        _redraw(rng, todo, 1, kinds, centred, quantised, masks, new_shape=not move_only)
-    todo = todo[_too_much_overlap(masks[todo])]
-    if todo.size:
-        _split_halves(rng, todo, kinds, centred, quantised, masks)
-
-
-def _split_halves(rng, index, kinds, centred, quantised, masks) -> None:
-    """Last resort: shrink each shape to the width of half the image and put them side by side.
-
-    Args:
-        rng: the random stream.
-        index: int ``(m,)`` images still overlapping too much.
-        kinds, centred, quantised, masks: the scene arrays, updated in place.
-    """
-    half = SIZE / 2
-    for slot, x_range in ((0, (_MARGIN, half)), (1, (half, SIZE - _MARGIN))):
-        shapes = centred[index, slot]
-        width = _extent(shapes)[:, 0]
-        room = half - _MARGIN
-        centred[index, slot] = shapes * np.minimum(1.0, room / width)[:, None, None]
-        _redraw(rng, index, slot, kinds, centred, quantised, masks, new_shape=False, x_range=x_range)
-
-
-def _grey_levels(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Light grey in 140..255 / 255, dark in 0..114 / 255, and which images swap them (1/2).
-
-    Returns:
-        float64 ``(light, dark)`` and bool ``swapped``, each ``(n,)``.
-    """
-    light = rng.integers(_LIGHT[0], _LIGHT[1] + 1, size=n) / _GREY_STEPS
-    dark = rng.integers(_DARK[0], _DARK[1] + 1, size=n) / _GREY_STEPS
-    swapped = rng.random(n) < _SWAP_CHANCE
-    return light, dark, swapped
-
-
-def _coverage(scene: _Scene) -> np.ndarray:
-    """float64 ``(n, 1024)``: the fraction of each pixel's 4 x 4 samples inside a shape."""
-    n = len(scene.y)
-    side = SIZE * _SUPERSAMPLE
-    out = np.empty((n, SIZE * SIZE))
-    for start in range(0, n, _AA_CHUNK):
-        stop = min(n, start + _AA_CHUNK)
-        union = np.zeros((stop - start, side, side), dtype=bool)
-        for slot in (0, 1):
-            kinds = scene.kinds[start:stop, slot]
-            for kind, sides in enumerate(_SIDES):
-                part = np.flatnonzero(kinds == kind)
-                if part.size:
-                    union[part] |= _inside(scene.quantised[start:stop][part, slot, :sides], _SUBSAMPLES)
-        blocks = union.reshape(stop - start, SIZE, _SUPERSAMPLE, SIZE, _SUPERSAMPLE)
-        out[start:stop] = blocks.mean(axis=(2, 4)).reshape(stop - start, -1)
-    return out
-
-
-def _images(scene: _Scene, swap=True, antialias=False, signed=False) -> np.ndarray:
-    """float32 ``(n, 1024)`` images of ``scene``: foreground grey on the union of the shapes.
-
-    Args:
-        scene: what was drawn.
-        swap, antialias, signed: the data options (see the module docstring).
-    """
-    foreground, background = scene.levels(swap)
-    cover = _coverage(scene) if antialias else scene.masks.any(axis=1).astype(np.float64)
-    # In float64, a pixel covered 0 or 1 gets exactly its grey level's float32 value.
-    x = background[:, None] * (1.0 - cover) + foreground[:, None] * cover
-    if signed:
-        x = 2.0 * x - 1.0
-    return x.astype(np.float32)
-
-
 # ------------------------------------------------------------------ public API
 
 
@@ -607,8 +244,8 @@ def generate(n: int, seed: int = 0, variant: str = "3", **options) -> tuple[np.n
 
 def _generate(n: int, rng: np.random.Generator, variant: str, options: dict) -> tuple[np.ndarray, np.ndarray]:
     """``generate`` from an existing random stream (arguments already checked)."""
-    scene = _draw(n, rng, variant)
-    return _images(scene, **options), scene.y
+    scene = draw(n, rng, variant)
+    return images(scene, **options), scene.y
 
 
 def load(seed=0, n_train=10000, n_valid=10000, n_test=10000, variant="3", **options) -> Splits:
@@ -687,8 +324,6 @@ def save_grid(x, y, path, n=36, cols=6, class_names=None, title=None, value_rang
     >>> save_grid(*generate(36, swap=False), "grid.png", title="no swap")
     PosixPath('grid.png')
     """
-    from rectifier_zoo.atomic import atomic_path
-
     x = np.asarray(x, dtype=np.float32).reshape(len(x), SIZE, SIZE)
     y = np.asarray(y)
     if len(x) != len(y):
@@ -698,48 +333,10 @@ def save_grid(x, y, path, n=36, cols=6, class_names=None, title=None, value_rang
     if class_names is None:
         class_names = CLASS_NAMES["3" if len(y) == 0 or y.max() < 3 else "3x2"]
     count = min(n, len(x))
-    rows = max(1, math.ceil(count / cols))
-    fig = _grid_figure(x[:count], [_class_name(class_names, label) for label in y[:count]], rows, cols, title, value_range)
-    path = pathlib.Path(path)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=_GRID_DPI)
-    return path
-
-
-_GRID_DPI = 80
-_GRID_ZOOM = 3  # screen pixels per image pixel
-_GRID_BAND, _GRID_GAP = 7, 2  # image pixels: a label band above each tile, a gutter around it
+    names = [_class_name(class_names, label) for label in y[:count]]
+    return shapeset_grid.write_grid(x[:count], names, path, cols, title, value_range)
 
 
 def _class_name(class_names, label) -> str:
     label = int(label)
     return class_names[label] if 0 <= label < len(class_names) else str(label)
-
-
-def _grid_figure(x, names, rows, cols, title, value_range):
-    """A Figure of one mosaic image (one ``imshow``, not one axes per tile: fast), labels above tiles."""
-    from matplotlib import colormaps
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    tile_w, tile_h = SIZE + _GRID_GAP, SIZE + _GRID_BAND + _GRID_GAP
-    mosaic = np.full((rows * tile_h + _GRID_GAP, cols * tile_w + _GRID_GAP), np.nan, dtype=np.float32)
-    for i, image in enumerate(x):
-        top, left = _GRID_GAP + (i // cols) * tile_h + _GRID_BAND, _GRID_GAP + (i % cols) * tile_w
-        mosaic[top:top + SIZE, left:left + SIZE] = image
-    height, width = (d * _GRID_ZOOM / _GRID_DPI for d in mosaic.shape)
-    head = 0.3 if title else 0.0
-    # A Figure with its own Agg canvas: no pyplot global state, safe off the main thread.
-    fig = Figure(figsize=(width, height + head))
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.0, 0.0, 1.0, height / (height + head)))
-    ax.set_axis_off()
-    # NaN (gutters and label bands) drawn pale blue: no grey the data can take, so every tile's edge shows.
-    cmap = colormaps["gray"].with_extremes(bad="#cfdcea")
-    ax.imshow(mosaic, cmap=cmap, vmin=value_range[0], vmax=value_range[1], interpolation="nearest")
-    for i, name in enumerate(names):
-        ax.text(_GRID_GAP + (i % cols) * tile_w + SIZE / 2, _GRID_GAP + (i // cols) * tile_h + _GRID_BAND / 2,
-                name, ha="center", va="center", fontsize=7)
-    if title:
-        fig.text(0.5, 1.0 - 0.5 * head / (height + head), title, ha="center", va="center", fontsize=8)
-    return fig

@@ -6,8 +6,9 @@
 
 Modules: ``hypermodel`` (the search space, ``ZooHyperModel``), ``tuner`` (``ZooTuner``:
 checkpointed trials, ``val_error`` objective, sparsity metrics), ``project`` (project
-directory ownership, the results file), ``searching`` (``search``: the whole flow,
-chief and workers).
+directory ownership, the results file), ``searching`` (``search``: the whole flow),
+``chief`` (distributed searches: the chief's gRPC loop, the roles' environment),
+``best`` (the best trial's results record and its retraining).
 """
 
 from rectifier_zoo.tuning.hypermodel import PAPER_LEARNING_RATES, ZooHyperModel, effective_values

@@ -23,7 +23,7 @@ import math
 
 import keras_tuner as kt
 
-from rectifier_zoo import validation, zoo
+from rectifier_zoo import paper, validation, zoo
 from rectifier_zoo.errors import ConfigError
 
 PAPER_LEARNING_RATES = (0.1, 0.01, 0.001, 0.0001)
@@ -137,7 +137,7 @@ class ZooHyperModel(kt.HyperModel):
                 values["l1"] = float(hp.Choice("l1", list(self.l1_grid)))
             else:
                 use = hp.Boolean("use_l1", default=True)
-                l1 = hp.Float("l1", *self.l1_range, sampling="log", default=zoo.PAPER_L1)
+                l1 = hp.Float("l1", *self.l1_range, sampling="log", default=paper.PAPER_L1)
                 values["l1"] = float(l1) if use else 0.0
         if self.spec.pretrained:
             if self.lr_grid is not None:
@@ -161,12 +161,9 @@ class ZooHyperModel(kt.HyperModel):
     def recipe(self, hp, epochs=None, **overrides):
         """The entry's training recipe with the trial's rates (and ``epochs``, overrides)."""
         values = effective_values(self, hp)
-        recipe = self.base_recipe
-        if recipe.pretrain is not None and "pretrain_learning_rate" in values:
-            recipe = dataclasses.replace(
-                recipe, pretrain=dataclasses.replace(recipe.pretrain, learning_rate=values["pretrain_learning_rate"])
-            )
-        recipe = dataclasses.replace(recipe, learning_rate=values["learning_rate"], **overrides)
+        # the same step as an adopted search's values in the zoo's declaration
+        recipe = zoo.apply_tuned(dataclasses.replace(self.spec, recipe=self.base_recipe), values).recipe
+        recipe = dataclasses.replace(recipe, **overrides)
         if epochs is not None:
             recipe = dataclasses.replace(recipe, epochs=epochs)
         return recipe

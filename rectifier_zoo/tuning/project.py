@@ -6,7 +6,9 @@ names the zoo entry and tuner the directory belongs to; a search of another entr
 or with another tuner, is refused rather than mixed into it.
 
 The results file ``<results dir>/<name>.json`` (default ``zoo.TUNED_DIR``, i.e.
-``tuning/results/``) is what ``zoo.get_spec(name)`` applies to the entry's recipe.
+``tuning/results/``) records a search. It changes no entry by itself: its values
+reach ``zoo.get_spec(name)`` (and so ``rz.train``) once they are adopted into
+``zoo.TUNED``, the reviewed declaration; ``adoption`` writes the line to add.
 """
 
 from __future__ import annotations
@@ -147,3 +149,23 @@ def merge_passes(records) -> dict:
         "passes": [{"pass": i, "tuner": r["tuner"], "date": r["date"], "trials": r["trials"]} for i, r in enumerate(records, 1)],
         "date": now(),
     }
+
+
+def adoption(record) -> str:
+    """How to use a search's values: the ``zoo.TUNED`` line that adopts them, and a trial run.
+
+    Example:
+
+    >>> print(adoption({"name": "mnist_tanh", "hyperparameters": {"learning_rate": 0.03}}))
+    to adopt these values, add to TUNED in rectifier_zoo/zoo.py:
+        "mnist_tanh": Tuned(learning_rate=0.03, record="tuning/results/mnist_tanh.json"),
+    to try them first: rectifier-zoo train mnist_tanh --learning-rate 0.03
+    """
+    name, hp = record["name"], record["hyperparameters"]
+    values = ", ".join(f"{key}={hp[key]!r}" for key in sorted(hp))
+    flags = " ".join(f"--{key.replace('_', '-')} {hp[key]!r}" for key in sorted(hp) if key in ("learning_rate", "l1"))
+    return (
+        "to adopt these values, add to TUNED in rectifier_zoo/zoo.py:\n"
+        f'    "{name}": Tuned({values}, record="tuning/results/{name}.json"),\n'
+        f"to try them first: rectifier-zoo train {name} {flags}"
+    )

@@ -3,28 +3,27 @@
 One function serves the three roles of a KerasTuner search: the whole search in one
 process (default), the chief that only runs the oracle (``chief=True``), and a worker
 that only runs trials (``worker=ID``); chief and workers meet at ``oracle=HOST:PORT``.
+The chief's loop and the roles' environment are in ``chief``; the record of the best
+trial and its retraining in ``best``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
 import pathlib
-import time
 
-from rectifier_zoo import validation, zoo
+from rectifier_zoo import recipes, validation, zoo
 from rectifier_zoo.errors import ConfigError, TuningError
-from rectifier_zoo.tuning import project
+from rectifier_zoo.tuning import best, project
+from rectifier_zoo.tuning.chief import check_role, distributed_env, parse_oracle, serve
 from rectifier_zoo.tuning.hypermodel import (
     L1_RANGE,
     LEARNING_RATE_RANGE,
     ZooHyperModel,
-    effective_values,
 )
+from rectifier_zoo.tuning.tuner import ZooTuner, make_oracle
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
-ENV_KEYS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 
 
 @dataclasses.dataclass
@@ -48,49 +47,6 @@ class SearchOutcome:
     results_path: pathlib.Path | None = None
     result: object = None
     export_path: object = None
-
-
-def parse_oracle(address):
-    """``"HOST:PORT"`` -> ``(host, port)``, else ConfigError."""
-    host, sep, port = str(address or "").rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"oracle address must be HOST:PORT, e.g. 127.0.0.1:8000, got {address!r}")
-    return host, int(port)
-
-
-@contextlib.contextmanager
-def distributed_env(role, worker=None, oracle=None):
-    """Set KerasTuner's chief/worker environment variables for the block, then restore them."""
-    saved = {k: os.environ.get(k) for k in ENV_KEYS}
-    try:
-        for key in ENV_KEYS:
-            os.environ.pop(key, None)  # a stray variable must not turn a single search distributed
-        if role != "single":
-            host, port = parse_oracle(oracle)
-            tuner_id = "chief" if role == "chief" else f"worker-{worker}"
-            os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host, KERASTUNER_ORACLE_PORT=str(port))
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _role(chief, worker, oracle):
-    if chief and worker is not None:
-        raise ConfigError("a search is either the chief or a worker; pass --chief or --worker ID, not both")
-    if worker is not None:
-        worker = str(worker)
-        if not worker or "chief" in worker or not worker.replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(f"worker ID must be letters, digits, - or _ and not contain 'chief', got {worker!r}")
-    role = "chief" if chief else "worker" if worker is not None else "single"
-    if role != "single":
-        parse_oracle(oracle)
-    elif oracle is not None:
-        raise ConfigError("--oracle is for distributed searches; add --chief or --worker ID")
-    return role, worker
 
 
 def search(
@@ -136,7 +92,7 @@ def search(
         max_trials: trials to run in all (a resumed search counts those done);
             Hyperband sizes its own brackets and ignores it.
         project_dir: state directory (default ``<zoo home>/tuning/<name>``).
-        quick: small splits and few epochs (``trainer.QUICK_*``).
+        quick: small splits and few epochs (``entry_data.QUICK_SIZES``, ``recipes.quick``).
         epochs: maximum epochs per trial (default: the recipe's, or quick's).
         seed: seeds the oracle, initialisation, shuffling and generated data.
         data_dir, download: where the dataset is (see ``rz.datasets.load``).
@@ -169,14 +125,14 @@ def search(
     tuner = validation.choice("tuner", tuner, TUNERS)
     validation.number("max_trials", max_trials, low=1, integer=True)
     validation.number("max_consecutive_failed_trials", max_consecutive_failed_trials, low=1, integer=True)
-    role, worker = _role(chief, worker, oracle)
+    role, worker = check_role(chief, worker, oracle)
     spec = zoo.get_spec(name, tuned=False)
     _check_places(project_dir, results_dir, export_dir, splits)
     if role != "worker":
         project.load_result(name, results_dir)  # a corrupt results file fails now, not after hours
     recipe, epochs = _base_recipe(spec, quick, epochs, batch_size)
     if splits is None:
-        from rectifier_zoo.trainer import load_splits
+        from rectifier_zoo.entry_data import load_splits
 
         splits = load_splits(spec, data_dir, download, quick, seed)
     hypermodel = ZooHyperModel(
@@ -204,12 +160,12 @@ def search(
     outcome = SearchOutcome(name, role, project_dir)
     if role == "worker":
         return outcome
-    outcome.record = {**summarize(zoo_tuner, hypermodel, tuner), "epochs_per_trial": epochs}
+    outcome.record = {**best.summarize(zoo_tuner, hypermodel, tuner), "epochs_per_trial": epochs}
     outcome.results_path = project.write_result(outcome.record, results_dir)
     if progress:
-        print(f"best of {outcome.record['trials']} trials: {_describe(outcome.record)}; wrote {outcome.results_path}")
+        print(f"best of {outcome.record['trials']} trials: {best.describe(outcome.record)}; wrote {outcome.results_path}")
     if retrain:
-        _retrain(outcome, zoo_tuner, hypermodel, splits, epochs, seed, verbose, results_dir, progress)
+        best.retrain(outcome, zoo_tuner, hypermodel, splits, epochs, seed, verbose, results_dir, progress)
         if export_dir is not None:
             outcome.export_path = export(outcome.result, export_dir)
     return outcome
@@ -230,13 +186,7 @@ def _check_places(project_dir, results_dir, export_dir, splits):
 
 
 def _base_recipe(spec, quick, epochs, batch_size):
-    from rectifier_zoo import trainer
-
-    recipe = spec.recipe
-    if quick:
-        recipe = dataclasses.replace(recipe, epochs=trainer.QUICK_EPOCHS, patience=3)
-        if recipe.pretrain is not None:
-            recipe = dataclasses.replace(recipe, pretrain=dataclasses.replace(recipe.pretrain, epochs=1))
+    recipe = recipes.quick(spec.recipe) if quick else spec.recipe  # the same smoke run as `train --quick`
     if epochs is not None:
         recipe = dataclasses.replace(recipe, epochs=validation.number("epochs", epochs, low=1, integer=True))
     if batch_size is not None:
@@ -245,8 +195,6 @@ def _base_recipe(spec, quick, epochs, batch_size):
 
 
 def _make_tuner(hypermodel, tuner, max_trials, epochs, seed, project_dir, max_failed, progress):
-    from rectifier_zoo.tuning.tuner import ZooTuner, make_oracle
-
     return ZooTuner(
         make_oracle(tuner, max_trials, epochs, seed, max_failed),
         hypermodel,
@@ -271,112 +219,8 @@ def _run(zoo_tuner, fit_kwargs):
         raise
 
 
-def serve(zoo_tuner, host, port, progress=True, poll=0.5):
-    """Serve ``zoo_tuner``'s oracle to workers until the search is over.
-
-    KerasTuner's own ``oracle_chief.start_server`` polls every 20 s once the search
-    is over; this loop polls every ``poll`` seconds so the chief ends promptly.
-    """
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
-
-    zoo_tuner.save()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(zoo_tuner.oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    try:
-        bound = server.add_insecure_port(f"{host}:{port}")
-    except RuntimeError:
-        bound = 0
-    if not bound:
-        raise TuningError(f"the chief cannot listen on {host}:{port} (in use or not this machine's address); pick another --oracle")
-    server.start()
-    if progress:
-        print(f"chief: oracle serving on {host}:{port}; start workers with --worker ID --oracle {host}:{port}", flush=True)
-    try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(zoo_tuner.oracle)):
-            time.sleep(poll)
-    finally:
-        server.stop(grace=1)
-    zoo_tuner.save()
-
-
-def summarize(zoo_tuner, hypermodel, tuner_name) -> dict:
-    """The results record: best hyper-parameters, their validation error and sparsity."""
-    from rectifier_zoo.training import versions
-    from rectifier_zoo.tuning.tuner import failure_reason, layer_zeros
-
-    oracle = zoo_tuner.oracle
-    trials = sorted(oracle.trials.values(), key=lambda t: t.trial_id)
-    completed = [t for t in trials if t.status == "COMPLETED"]
-    if not completed:
-        reasons = "; ".join(sorted({failure_reason(t) for t in trials})) or "no trial ran"
-        raise TuningError(f"no trial of the search in {zoo_tuner.project_dir} completed ({reasons})")
-    best = oracle.get_best_trials(1)[0]
-    zeros = layer_zeros(best)
-    return {
-        "name": hypermodel.spec.name,
-        "hyperparameters": effective_values(hypermodel, best.hyperparameters),
-        "val_error": float(best.score),
-        "sparsity": {f"hidden_{i}": z for i, z in enumerate(zeros, start=1)},
-        "trials": len(trials),
-        "completed": len(completed),
-        "failed": [{"trial_id": t.trial_id, "reason": failure_reason(t)} for t in trials if t.status != "COMPLETED"],
-        "all_trials": [_trial_row(hypermodel, t) for t in trials],
-        "best_trial": best.trial_id,
-        "tuner": tuner_name,
-        "date": project.now(),
-        "versions": versions(),
-    }
-
-
-def _trial_row(hypermodel, trial) -> dict:
-    """One trial as the results file lists it: its values, validation error and status."""
-    return {
-        "trial_id": trial.trial_id,
-        "hyperparameters": effective_values(hypermodel, trial.hyperparameters),
-        "val_error": None if trial.score is None else float(trial.score),
-        "status": trial.status,
-    }
-
-
-def _describe(record) -> str:
-    from rectifier_zoo.tuning.tuner import format_values
-
-    zeros = "/".join(f"{z:.0%}".rstrip("%") for z in record["sparsity"].values())
-    return f"{format_values(record['hyperparameters'])} -> val error {record['val_error']:.2%}, zeros {zeros}%"
-
-
-def _retrain(outcome, zoo_tuner, hypermodel, splits, epochs, seed, verbose, results_dir, progress):
-    """Retrain the best model on train, evaluate it once on test, record it beside the search's result."""
-    from rectifier_zoo.training import fit
-    from rectifier_zoo.tuning.tuner import values_key
-
-    best = zoo_tuner.oracle.get_best_trials(1)[0]
-    values = dict(best.hyperparameters.values)
-    model = hypermodel.build(best.hyperparameters)
-    recipe = hypermodel.recipe(best.hyperparameters, epochs)  # full epochs, even for a Hyperband winner
-    checkpoint_dir = outcome.project_dir / "final" / values_key(values)
-    result = fit(model, splits, recipe, seed=seed, verbose=verbose, checkpoint_dir=checkpoint_dir)
-    result.hyperparameters.update({**outcome.record["hyperparameters"], "tuned": True, "hidden": list(hypermodel.hidden or hypermodel.spec.hidden)})
-    result.model = model
-    outcome.result = result
-    outcome.record["retrained"] = {
-        "test_error": result.test_error,
-        "valid_error": result.valid_error,
-        "sparsity": {layer: s["zeros"] for layer, s in result.sparsity.items()},
-        "epochs": result.epochs,
-    }
-    project.write_result(outcome.record, results_dir)
-    if progress:
-        print(f"retrained best: {result.summary()}")
-
-
 def export(result, export_dir):
-    """Export the retrained model for TF Serving (``rectifier_zoo.serving.export``)."""
-    from rectifier_zoo import serving  # TensorFlow-heavy: only when asked
+    """Export the retrained model for TF Serving (``rectifier_zoo.exporting.export``)."""
+    from rectifier_zoo import exporting  # TensorFlow-heavy: only when asked
 
-    return serving.export(result.model, export_dir, result=result)
+    return exporting.export(result.model, export_dir, result=result)

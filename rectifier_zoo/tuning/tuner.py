@@ -14,10 +14,26 @@ What it adds to KerasTuner 1.4.8:
   leaves a half-written ``oracle.json`` / ``trial.json`` behind.
 - The test split never reaches a trial: trials see splits whose test part is the
   validation part (``search_view``).
+
+KerasTuner is used through its public API (``kt.Tuner``'s ``run_trial``,
+``save_model``, ``load_model``, ``search``, ``on_*`` hooks, ``kt.oracles``,
+``kt.errors``) except where that API has no way to do what the zoo needs. Each
+of those internals says why where it is used, and ``tests/test_tuning.py`` fails
+if KerasTuner changes one (``test_the_kerastuner_internals_we_override_are_there``,
+``test_our_overrides_write_the_state_atomically_and_keep_failures_quiet``):
+
+- atomic state files: ``Oracle._save_trial`` (overridden: the one place a trial's
+  ``trial.json`` is written), and the paths ``Oracle.reload`` and ``BaseTuner``
+  read back, ``Oracle._get_oracle_fname``, ``Oracle._get_trial_dir``,
+  ``BaseTuner._get_tuner_fname``, with ``BaseTuner._is_worker`` as in its ``save``;
+- quiet failed trials: the flag ``keras_tuner.src.config.DEBUG``.
+
+The chief's gRPC server (``chief.serve``) has its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -28,6 +44,7 @@ import shutil
 import keras
 import keras_tuner as kt
 import numpy as np
+from keras_tuner.src import config as kt_config  # internal: see _quiet_failed_trials
 
 from rectifier_zoo import atomic, training
 from rectifier_zoo.errors import TuningError
@@ -74,7 +91,14 @@ def values_key(values) -> str:
 
 
 class _AtomicOracle:
-    """Writes the oracle's and trials' state files atomically (KerasTuner does not)."""
+    """Writes the oracle's and trials' state files atomically (KerasTuner does not).
+
+    KerasTuner internals, on purpose: the public API has no hook for how state is
+    written. ``save`` is public, but its file must be the one ``Oracle.reload``
+    reads, which only ``_get_oracle_fname`` names; a trial's ``trial.json`` is
+    written by the private ``_save_trial`` alone (from ``create_trial``,
+    ``update_trial`` and ``end_trial``), into ``_get_trial_dir``.
+    """
 
     def save(self):
         atomic.write_text(self._get_oracle_fname(), json.dumps(self.get_state()))
@@ -137,6 +161,9 @@ class ZooTuner(kt.Tuner):
 
     # ------------------------------------------------------------------ state
     def save(self):
+        # BaseTuner.save, written atomically. Internals, on purpose: the file must be
+        # the one BaseTuner.__init__ reloads from, which only _get_tuner_fname names;
+        # _is_worker is KerasTuner's own test (a worker's oracle is the chief's).
         if not self._is_worker():
             self.oracle.save()
         atomic.write_text(self._get_tuner_fname(), json.dumps(self.get_state()))
@@ -163,16 +190,9 @@ class ZooTuner(kt.Tuner):
             pass  # another worker copied it first
 
     # ------------------------------------------------------------------ trials
-    def _try_run_and_update_trial(self, trial, *args, **kwargs):
-        # KerasTuner prints every failed trial's traceback when its DEBUG flag is on;
-        # the trial keeps it in its message and our progress line gives the reason.
-        from keras_tuner.src import config
-
-        debug, config.DEBUG = config.DEBUG, False
-        try:
-            super()._try_run_and_update_trial(trial, *args, **kwargs)
-        finally:
-            config.DEBUG = debug
+    def search(self, *args, **kwargs):
+        with _quiet_failed_trials():
+            return super().search(*args, **kwargs)
 
     def run_trial(self, trial, splits, epochs=1, seed=0, verbose=0, recipe_overrides=None, sparsity_sample=1000):
         hp = trial.hyperparameters
@@ -201,15 +221,30 @@ class ZooTuner(kt.Tuner):
                 f"diverged: the loss became NaN or inf in epoch {epoch} with {format_values(values)}; "
                 "lower the learning-rate range"
             )
-        self._save_trial_outputs(trial, model, result)
+        atomic.write_json(pathlib.Path(self.get_trial_dir(trial.trial_id)) / "history.json", result.history)
+        self.save_model(trial.trial_id, model)
         return trial_metrics(result, model)
 
-    def _save_trial_outputs(self, trial, model, result):
-        trial_dir = pathlib.Path(self.get_trial_dir(trial.trial_id))
-        atomic.write_json(trial_dir / "history.json", result.history)
-        with atomic.atomic_path(self._get_checkpoint_fname(trial.trial_id), suffix=".weights.h5") as tmp:
+    # ------------------------------------------------------------------ models
+    # KerasTuner's hooks for a trial's model (``get_best_models`` calls load_model),
+    # in KerasTuner's own file names, so trial folders of earlier searches still load.
+    def save_model(self, trial_id, model, step=0):
+        with atomic.atomic_path(self._weights_path(trial_id), suffix=".weights.h5") as tmp:
             model.save_weights(tmp)
-        atomic.write_json(self._get_build_config_fname(trial.trial_id), model.get_build_config())
+        atomic.write_json(self._build_config_path(trial_id), model.get_build_config())
+
+    def load_model(self, trial):
+        model = self.hypermodel.build(trial.hyperparameters)
+        if not model.built:  # a zoo classifier is built by its Input; a subclassed model is not
+            model.build_from_config(json.loads(self._build_config_path(trial.trial_id).read_text()))
+        model.load_weights(self._weights_path(trial.trial_id))
+        return model
+
+    def _weights_path(self, trial_id) -> pathlib.Path:
+        return pathlib.Path(self.get_trial_dir(trial_id)) / "checkpoint.weights.h5"
+
+    def _build_config_path(self, trial_id) -> pathlib.Path:
+        return pathlib.Path(self.get_trial_dir(trial_id)) / "build_config.json"
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)  # the oracle records it (and saves) first
@@ -217,6 +252,21 @@ class ZooTuner(kt.Tuner):
             shutil.rmtree(self.checkpoint_dir(trial.hyperparameters.values), ignore_errors=True)
         if self.progress:
             print(progress_line(self.hypermodel, self.oracle.get_trial(trial.trial_id), self.oracle.max_trials), flush=True)
+
+
+@contextlib.contextmanager
+def _quiet_failed_trials():
+    """Within the block, KerasTuner does not print each failed trial's traceback.
+
+    The trial keeps the traceback in its message and our progress line gives the
+    reason. Internal, on purpose: the only switch is the module flag
+    ``keras_tuner.src.config.DEBUG`` (on by default), read where a trial fails.
+    """
+    debug, kt_config.DEBUG = kt_config.DEBUG, False
+    try:
+        yield
+    finally:
+        kt_config.DEBUG = debug
 
 
 def trial_metrics(result, model) -> dict:

@@ -1,0 +1,126 @@
+"""The report's parts (``results``, ``cells``, ``paper``, ``targets``, ``reproduction_summary``) and their layering."""
+
+import importlib.util
+import math
+import pathlib
+
+import pytest
+
+from rectifier_zoo import cells, datasets, neurons, paper, reproduction_summary, results, targets
+from rectifier_zoo.datasets import shapeset
+from test_reproduction import fake
+
+PACKAGE = pathlib.Path(results.__file__).parent
+
+
+# ---------------------------------------------------------------- results: what a run is
+
+
+def test_one_mode_names_the_flags_and_the_results_alike():
+    assert [results.mode_of(), results.mode_of(quick=True), results.mode_of(quick=True, tiny=True)] == list(results.MODES)
+    for quick, tiny in ((False, False), (True, False), (False, True), (True, True)):
+        recorded = {"hyperparameters": {"quick": quick, "tiny": tiny}}
+        assert results.mode(recorded) == results.mode_of(quick, tiny)
+    assert results.mode({}) == "full"
+
+
+def test_the_data_version_is_read_under_the_descriptors_key():
+    today = fake("shapeset_rect", 0, 0.3, (0.5, 0.5, 0.5))
+    before = fake("shapeset_rect", 0, 0.3, (0.5, 0.5, 0.5), generator=None)  # recorded nothing: generator 1
+    files = fake("mnist_rect", 0, 0.02, (0.5, 0.5, 0.5))
+    assert datasets.descriptor("shapeset").version_key in today["hyperparameters"]
+    assert [results.data_version(r) for r in (today, before, files)] == [shapeset.GENERATOR, 1, None]
+    assert [results.on_current_data(r) for r in (today, before, files)] == [True, False, True]
+
+
+def test_runs_are_sorted_once_into_what_they_are():
+    table = fake("shapeset_rect", 0, 0.3, (0.5, 0.5, 0.5), l1=0.0)
+    earlier = fake("shapeset_rect", 1, 0.3, (0.5, 0.5, 0.5), l1=0.0, generator=1)
+    sweep = fake("shapeset_rect_l1", 0, 0.3, (0.5, 0.5, 0.5), l1=0.01, sweep=True)
+    variant = fake("shapeset_rect", 0, 0.3, (0.5, 0.5, 0.5), l1=0.0, options={"swap": False})
+    alpha = fake("shapeset_softplus", 0, 0.3, (0.5, 0.5, 0.5), l1=0.0)
+    alpha["hyperparameters"]["softplus_alpha"] = "inf"
+    runs = results.Runs.of([table, earlier, sweep, variant, alpha])
+    assert runs.table_runs == [table] and runs.by_name == {"shapeset_rect": [table]}
+    assert runs.earlier == [earlier] and runs.sweep_runs == [sweep] and runs.variant_runs == [variant]
+    assert results.alpha_of(alpha) == math.inf and results.is_sweep(alpha) and results.is_sweep(variant)
+    assert runs.datasets() == {"shapeset"}
+
+
+def test_options_slug_is_sorted_and_lower_case():
+    assert results.options_slug({"swap": False, "antialias": True}) == "--antialias-true--swap-false"
+    assert results.options_slug({}) == ""
+
+
+# ---------------------------------------------------------------- cells: labels from the descriptors
+
+
+def test_row_labels_come_from_the_neurons():
+    rows = {row for table in paper.TABLES for row in table.rows}
+    expected = {
+        "rect_l1": "rectifier + L1", "rect": "rectifier", "softplus": "softplus", "tanh": "tanh",
+        "rect_l1_dae": "rectifier + L1, pre-trained", "tanh_dae": "tanh, pre-trained",
+        "softplus_dae": "softplus, pre-trained",
+    }
+    assert {row: cells.row_label(row) for row in rows} == expected
+    assert cells.row_label("rect") == neurons.get("rect").label
+
+
+def test_data_labels_say_whose_data_a_row_is_on():
+    assert cells.data_label("mnist") == "MNIST (paper’s data)"
+    assert cells.data_label("fashion_mnist") == "Fashion-MNIST (substitute for MNIST)"
+    assert cells.data_label("shapeset") == "Shapeset (substitute: generated here)"
+    assert cells.data_label("norb") == "smallNORB (substitute)"
+    assert cells.data_label("unknown") == "unknown (substitute)" and cells.label("unknown") == "unknown"
+    assert cells.earlier_data_text("shapeset", 1).startswith("Shapeset generator 1, before the issue-17 audit")
+
+
+def test_paper_cells_in_words():
+    figure = paper.figure("mnist_rect_l1", "AISTATS")
+    assert (cells.paper_error(figure), cells.paper_zeros(figure)) == ("1.43%", "83.4% (average)")
+    assert cells.paper_error(paper.figure("mnist_rect_l1_dae")) == "1.16 ± 0.07%"
+    assert cells.paper_zeros(paper.figure("mnist_rect_l1")) == "93.94 / 80.92 / 76.66%"
+    assert (cells.paper_error(None), cells.alpha_text(math.inf), cells.alpha_text(1.3)) == ("—", "∞", "1.3")
+
+
+# ---------------------------------------------------------------- paper and targets
+
+
+def test_the_papers_tables_and_their_datasets():
+    assert paper.table_datasets() == ("shapeset", "mnist", "fashion_mnist", "cifar10", "norb")
+    assert paper.table_figure("mnist_rect_l1", "AISTATS Table 1").test_error == 1.43
+    assert paper.table_figure("fashion_mnist_rect_l1", "workshop Table 1") is None
+    assert paper.ALPHA_DATASET in {d.name for d in datasets.descriptors()}
+
+
+def test_the_claims_sides_are_the_neuron_families_of_table_1():
+    assert set(targets.CLAIM_ROWS) == set(paper.TABLE1_ROWS)
+    assert targets.RECTIFIERS == ("rect_l1", "rect") and targets.SATURATING == ("tanh", "softplus")
+    assert all(targets.family(row) == neurons.RECTIFYING for row in targets.RECTIFIERS)
+    assert all(targets.family(row) == neurons.SATURATING for row in targets.SATURATING)
+    assert targets.CLAIM == "rect_l1 and rect each ahead of tanh and of softplus"
+
+
+def test_a_stand_in_dataset_gets_the_papers_figure_named_so():
+    assert reproduction_summary.paper_cells("fashion_mnist_rect_l1") == (
+        "1.56%", "93.94 / 80.92 / 76.66%", "workshop Table 1, MNIST (Fashion-MNIST is not in the paper)")
+    assert reproduction_summary.paper_cells("mnist_tanh") == ("1.66%", "not in the paper", "workshop Table 1")
+    assert reproduction_summary.summary_paper("shapeset_rect", None, math.inf)[1][0] == "16.40% (NORB)"
+
+
+# ---------------------------------------------------------------- one-way imports
+
+# The report's stack, lowest first: each module imports only modules before it (function-level imports
+# count; ``tests/test_architecture.py`` checks the whole package for cycles).
+REPORT_STACK = ("paper", "results", "cells", "targets", "plots", "report_tables", "report_figures", "report_variants",
+                "report", "reproduction", "reproduction_summary")
+
+
+@pytest.mark.parametrize("index", range(len(REPORT_STACK)))
+def test_the_report_modules_import_only_downwards(index):
+    spec = importlib.util.spec_from_file_location("module_map", PACKAGE.parent / "tools" / "module_map.py")
+    module_map = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module_map)
+    name = f"rectifier_zoo.{REPORT_STACK[index]}"
+    above = {f"rectifier_zoo.{m}" for m in REPORT_STACK[index:]}
+    assert module_map.imports()[name] & above == set(), f"{name} imports a module at or above it in REPORT_STACK"
