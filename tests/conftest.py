@@ -42,3 +42,15 @@ def no_datasets(zoo_home, tmp_path, monkeypatch):
     monkeypatch.setenv("TFDS_DATA_DIR", str(tfds_dir))
     monkeypatch.delenv("RECTIFIER_ZOO_DOWNLOAD", raising=False)
     return tfds_dir
+
+
+@pytest.fixture
+def mixed_float16():
+    """Keras's global dtype policy set to mixed_float16 for one test, float32 again after it."""
+    import keras
+
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")

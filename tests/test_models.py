@@ -83,15 +83,6 @@ def entry_batch(spec, n=20, seed=0):
     return rng.random((n, spec.input_dim)).astype("float32"), rng.integers(0, spec.num_classes, n)
 
 
-@pytest.fixture
-def mixed_float16():
-    keras.mixed_precision.set_dtype_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-
-
 def test_every_entry_trains_and_predicts_under_mixed_float16(mixed_float16):
     """One real training step (Keras' own train step, eagerly) and a prediction, for each of the 40 entries."""
     import rectifier_zoo as rz

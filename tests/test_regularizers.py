@@ -57,15 +57,6 @@ def test_config_round_trip():
     assert clone.l1 == 0.003 and clone.name == "pen"
 
 
-@pytest.fixture
-def mixed_float16():
-    keras.mixed_precision.set_dtype_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-
-
 def test_penalty_is_float32_under_mixed_float16(mixed_float16):
     layer = ActivityL1(0.5)
     model = keras.Sequential([keras.Input((3,)), layer])
