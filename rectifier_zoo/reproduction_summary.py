@@ -4,40 +4,76 @@
 models' test error and zeros, from their model cards: no data, no training) first,
 then ``summary_table`` of the runs just trained (mean ± std over seeds). A dataset
 that stands in for one of the paper's (Fashion-MNIST for MNIST) is set beside that
-dataset's figures, named so (``paper_cells``).
+dataset's figures, named so (``paper_cells``). A quick run's numbers are set beside
+the full runs' (``full_run_cells``, from the repository's ``reproduction/results``),
+so that nobody takes the one for the other.
 """
 
 from __future__ import annotations
 
-from rectifier_zoo import paper, zoo
+from rectifier_zoo import paper, paths, zoo
 from rectifier_zoo.cells import Cell, alpha_text, label, paper_zeros
 from rectifier_zoo.reproduction import TINY_EPOCHS, TINY_SIZES
-from rectifier_zoo.results import alpha_of, descriptor
+from rectifier_zoo.results import Runs, alpha_of, descriptor, load_results
+from rectifier_zoo.results import mode as run_mode
 
 NOT_GIVEN = "not in the paper"
+# The full runs that REPRODUCTION.md is made of, in a clone of the repository.
+RESULTS_DIR = paths.REPO_ROOT / "reproduction" / "results"
+FULL_RUNS_HEADER = "full runs (reproduction/results)"
 
 
-def summary_table(results) -> str:
+def full_run_cells(results_dir=None) -> dict:
+    """``{entry: Cell}`` of the full runs that count in the report (current recipe, today's data).
+
+    Read from ``results_dir`` (default: the repository's ``reproduction/results``);
+    ``{}`` where there is no such directory (an installed package without its repository).
+    """
+    directory = RESULTS_DIR if results_dir is None else results_dir
+    if not directory.is_dir():
+        return {}
+    by_name = Runs.of(load_results([directory])[0]).by_name
+    return {name: Cell([r for r in runs if run_mode(r) == "full"]) for name, runs in by_name.items()}
+
+
+def full_run_text(cell) -> str:
+    """A full-run cell beside a quick one: ``"1.55 ± 0.06% (3 seeds)"``."""
+    if cell is None or not cell.n:
+        return "none yet"
+    return f"{cell.error_text()} ({cell.n} seed{'s' if cell.n > 1 else ''})"
+
+
+def summary_table(results, full_runs=None) -> str:
     """A Markdown table, one row per entry (and sweep value): our test error and per-layer
-    zeros (mean ± std over seeds) beside the paper's."""
+    zeros (mean ± std over seeds) beside the paper's.
+
+    Args:
+        results: ``TrainResult``s.
+        full_runs: ``{entry: Cell}`` (``full_run_cells``): if given, a column sets each
+            entry's full runs beside these results (for quick and tiny runs).
+    """
     groups = {}
     for result in results:
         hp, data = result.hyperparameters, result.to_dict()
         options = tuple(sorted((hp.get("dataset_options") or {}).items()))
         key = (result.name, hp.get("l1") if hp.get("l1_sweep") else None, alpha_of(data), options)
         groups.setdefault(key, []).append(data)
+    beside = full_runs is not None
     rows = [
-        "| entry | runs | test error (ours) | paper | zeros per layer (ours) | paper zeros | paper source |",
-        "|---|---|---|---|---|---|---|",
+        "| entry | runs | test error (ours) | " + (f"{FULL_RUNS_HEADER} | " if beside else "")
+        + "paper | zeros per layer (ours) | paper zeros | paper source |",
+        "|---|---|---|---|---|---|---|" + ("---|" if beside else ""),
     ]
     for (name, l1, alpha, options), members in groups.items():
         cell = Cell.of(members)
         row_label, (paper_err, published_zeros, source) = summary_paper(name, l1, alpha)
         # A variant's row is labelled with its options: the paper's figure is for the data as it is.
         row_label += f" [{', '.join(f'{key}={value}' for key, value in options)}]" if options else ""
+        # A sweep point or a variant is not its entry's table row: its full runs are not the entry's.
+        full = full_run_text(full_runs.get(name) if l1 is None and alpha is None and not options else None)
         rows.append(
-            f"| {row_label} | {cell.runs_label()} | {cell.error_text()} | {paper_err} | {cell.zeros_text()} | "
-            f"{published_zeros} | {source} |"
+            f"| {row_label} | {cell.runs_label()} | {cell.error_text()} | " + (f"{full} | " if beside else "")
+            + f"{paper_err} | {cell.zeros_text()} | {published_zeros} | {source} |"
         )
     return "\n".join(rows)
 
@@ -121,7 +157,7 @@ def run_label(mode, seeds=1) -> str:
     sizes, epochs = (TINY_SIZES, TINY_EPOCHS) if mode == "tiny" else (QUICK_SIZES, QUICK_EPOCHS)
     return (
         f"{mode.upper()} run: {sizes['n_train']:,} training examples, at most {epochs} epoch(s), {seeds} seed(s); "
-        "a check that training works here, not the zoo's figures (those are the shipped models above)"
+        "a check that training works here, not the zoo's figures (those are the full runs beside it and the shipped models above)"
     )
 
 
@@ -140,6 +176,7 @@ def screen(results, title, mode, seeds=1) -> str:
             shipped_table(),
             "",
             f"This run: {title}, ours beside the paper's. {run_label(mode, seeds)}",
-            summary_table(results),
+            # No column without the repository's results (an installed package): "none yet" would mislead.
+            summary_table(results, full_runs=None if mode == "full" else full_run_cells() or None),
         ]
     )

@@ -197,5 +197,6 @@ def test_reproduce_leads_with_what_the_zoo_achieves(capsys, tmp_path):
     assert end.index("| shapeset_rect_l1 |") < end.index("This run: Workshop Table 1 rows")
     assert "QUICK run: 10,000 training examples, at most 8 epoch(s), 1 seed(s)" in end
     assert "not the zoo's figures" in end
+    assert "| test error (ours) | full runs (reproduction/results) | paper |" in end  # quick beside full
     run_rows = [line for line in end[end.index("This run"):].splitlines() if line.startswith("| shapeset_")]
     assert len(run_rows) == 4 and all(" | not in the paper | workshop Table 1 |" in row for row in run_rows)

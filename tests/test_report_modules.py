@@ -124,3 +124,26 @@ def test_the_report_modules_import_only_downwards(index):
     name = f"rectifier_zoo.{REPORT_STACK[index]}"
     above = {f"rectifier_zoo.{m}" for m in REPORT_STACK[index:]}
     assert module_map.imports()[name] & above == set(), f"{name} imports a module at or above it in REPORT_STACK"
+
+
+def test_a_quick_run_is_set_beside_the_full_runs(tmp_path):
+    from test_reproduction import write
+    from rectifier_zoo.training import TrainResult
+
+    for seed, error in ((0, 0.30), (1, 0.32)):
+        write(tmp_path, f"shapeset_rect--seed{seed}.json", fake("shapeset_rect", seed, error, (0.5,) * 3, l1=0.0))
+    quick = fake("shapeset_rect", 0, 0.45, (0.4,) * 3, l1=0.0, quick=True)
+    write(tmp_path, "shapeset_rect--seed0--quick.json", quick)
+    write(tmp_path, "shapeset_tanh--seed0.json", fake("shapeset_tanh", 0, 0.4, (0.0,) * 3, l1=0.0, generator=1))
+
+    full = reproduction_summary.full_run_cells(tmp_path)
+    assert reproduction_summary.full_run_text(full["shapeset_rect"]) == "31.00 ± 1.41% (2 seeds)"  # the quick run is not one
+    assert "shapeset_tanh" not in full  # on an earlier generator: not a full run of today's entry
+    table = reproduction_summary.summary_table([TrainResult(**quick)], full_runs=full).splitlines()
+    assert table[0].startswith(f"| entry | runs | test error (ours) | {reproduction_summary.FULL_RUNS_HEADER} | paper |")
+    row = [c.strip() for c in table[2].strip("|").split("|")]
+    assert row[:4] == ["shapeset_rect", "1 (quick)", "45.00%", "31.00 ± 1.41% (2 seeds)"] and len(row) == 8
+    tanh = fake("shapeset_tanh", 0, 0.5, (0.0,) * 3, l1=0.0, quick=True)
+    row = reproduction_summary.summary_table([TrainResult(**tanh)], full_runs=full).splitlines()[2]
+    assert "| 50.00% | none yet |" in row
+    assert reproduction_summary.full_run_cells(tmp_path / "absent") == {}  # an installed package, no repository
