@@ -8,6 +8,7 @@ dataset, model and recipe into it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import pathlib
 import time
@@ -113,25 +114,46 @@ def compile_model(model, recipe, n_train):
 _MAY_CHANGE_ON_RESUME = ("epochs", "patience")
 
 
-def run_facts(recipe, seed) -> dict:
-    """What a checkpoint must have been trained with for a run to resume from it."""
+def data_fingerprint(x, y) -> str:
+    """A short hash of a training split: its shape, its labels and every 64th image.
+
+    Enough to tell another dataset, a data variant (a Shapeset option) or another
+    generator apart, at the cost of hashing a few hundred kilobytes.
+    """
+    digest = hashlib.sha256(f"{x.shape}{x.dtype}".encode())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    digest.update(np.ascontiguousarray(x[:: max(1, len(x) // 64)]).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def run_facts(recipe, seed, data=None) -> dict:
+    """What a checkpoint must have been trained with for a run to resume from it.
+
+    ``data`` is the training split's ``data_fingerprint``: a run's checkpoint
+    directory names its entry and seed but not always its data options.
+    """
     facts = {k: v for k, v in recipe.to_dict().items() if k not in _MAY_CHANGE_ON_RESUME}
-    return {**facts, "seed": seed}
+    return {**facts, "seed": seed, **({"data": data} if data is not None else {})}
 
 
-def check_resumable(state, recipe, seed, checkpoint_dir):
-    """Refuse to resume a checkpoint made with another recipe or seed.
+def check_resumable(state, recipe, seed, checkpoint_dir, data=None):
+    """Refuse to resume a checkpoint made with another recipe, seed or training data.
 
     The restored optimizer variables include the learning rate, so resuming with
-    another rate would silently keep the old one.
+    another rate would silently keep the old one; resuming on other data would
+    silently mix two runs.
     """
     saved = state.get("run")
     if saved is None:  # a checkpoint older than this check
         return
-    now = json.loads(json.dumps(run_facts(recipe, seed)))  # tuples -> lists, as saved
+    now = json.loads(json.dumps(run_facts(recipe, seed, data)))  # tuples -> lists, as saved
+    if "data" not in saved:  # a checkpoint from before data fingerprints: compare the rest
+        now.pop("data", None)
     changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
     if changed:
-        was = ", ".join(f"{k}={saved.get(k)!r}" for k in changed)
+        was = ", ".join(f"{k}={saved.get(k)!r}" for k in changed if k != "data")
+        if "data" in changed:  # a hash means nothing to a reader: say what it stands for
+            was = ", ".join(filter(None, [was, "other training data (another dataset, option or generator)"]))
         raise ConfigError(
             f"{checkpoint_dir} holds a run trained with {was}; resume it with the same settings "
             f"(only {' and '.join(_MAY_CHANGE_ON_RESUME)} may change) or use another checkpoint_dir"
@@ -196,15 +218,16 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
     state = checkpoint.load_state(checkpoint_dir) if checkpoint_dir else None
 
     pretraining = []
+    facts = run_facts(recipe, seed, data_fingerprint(x, y))
     compile_model(model, recipe, len(x))
     if recipe.pretrain is not None and state is None:
         pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose)
         if checkpoint_dir:  # a crash in fine-tuning must not cost the pre-training
-            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": pretraining, "run": run_facts(recipe, seed)})
+            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": pretraining, "run": facts})
             state = checkpoint.load_state(checkpoint_dir)
     best_weights, initial_epoch, history = None, 0, {}
     if state is not None:
-        check_resumable(state, recipe, seed, checkpoint_dir)
+        check_resumable(state, recipe, seed, checkpoint_dir, facts.get("data"))
         state, best_weights = checkpoint.restore(checkpoint_dir, model)
         initial_epoch, history = state["epoch"] + 1, state["history"]
         pretraining = state.get("pretraining", [])
@@ -233,7 +256,7 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
         )
     cbs += [*stateful.values(), *callbacks]
     if checkpoint_dir:
-        extra = {"pretraining": pretraining, "run": run_facts(recipe, seed)}
+        extra = {"pretraining": pretraining, "run": facts}
         cbs.append(checkpoint.EpochCheckpoint(checkpoint_dir, stopper, history, extra, stateful))
     done = state is not None and state.get("stopped", False)
     if recipe.epochs > initial_epoch and not done:

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -167,6 +168,19 @@ def test_resuming_with_another_recipe_or_seed_is_refused(tmp_path):
         fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=2), seed=1, verbose=0, checkpoint_dir=tmp_path)
     # more epochs (and patience) may change: the run goes on
     assert fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=2, patience=9), verbose=0, checkpoint_dir=tmp_path).epochs == 2
+
+
+def test_resuming_on_other_training_data_is_refused(tmp_path):
+    fit(small(), SPLITS, Recipe(learning_rate=0.1, epochs=1), verbose=0, checkpoint_dir=tmp_path)
+    x, y = SPLITS.train
+    flipped = dataclasses.replace(SPLITS, train=(1.0 - x, y))  # e.g. a data option changed, same dir
+    with pytest.raises(ConfigError, match=r"holds a run trained with other training data \(another dataset, option"):
+        fit(small(), flipped, Recipe(learning_rate=0.1, epochs=2), verbose=0, checkpoint_dir=tmp_path)
+    # a checkpoint from before the fingerprint (no "data" in its facts) still resumes on its recipe and seed
+    state = json.loads((tmp_path / "state.json").read_text())
+    del state["run"]["data"]
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    assert fit(small(), flipped, Recipe(learning_rate=0.1, epochs=2), verbose=0, checkpoint_dir=tmp_path).epochs == 2
 
 
 def test_bad_decay_settings_are_refused():
