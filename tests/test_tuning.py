@@ -229,14 +229,23 @@ def test_the_test_split_is_never_seen_by_a_search(tmp_path):
     assert out.result is None
 
 
+def test_a_grid_knows_how_many_trials_it_holds():
+    from rectifier_zoo.tuning.hypermodel import ZooHyperModel
+
+    assert ZooHyperModel("mnist_rect_l1", grid=(0.1, 0.01), l1_grid=(0, 1e-3)).grid_size() == 4
+    assert ZooHyperModel("mnist_rect", grid=(0.1, 0.03, 0.01)).grid_size() == 3  # no L1 to search
+    assert ZooHyperModel("mnist_rect_l1_dae", grid=True).grid_size() == 4 * 5 * 4  # rate x L1 x pre-training rate
+    assert ZooHyperModel("mnist_rect").grid_size() is None  # a log-scale range never runs out
+
+
 def test_diverging_trial_is_recorded_failed_and_search_goes_on(tmp_path, capsys):
     out = tuning.search(
         "shapeset_rect", tuner="grid", grid=(1e5, 0.01), splits=tiny_splits(), max_trials=5,
         project_dir=tmp_path / "p", retrain=False, **TINY,
     )
     printed = capsys.readouterr().out
-    assert "trial 1/5: lr=1e+05 -> failed: diverged" in printed
-    assert "trial 2/5: lr=0.01 -> val error" in printed
+    assert "trial 1/2: lr=1e+05 -> failed: diverged" in printed  # a grid of 2 runs 2 trials, whatever max_trials
+    assert "trial 2/2: lr=0.01 -> val error" in printed
     assert out.record["hyperparameters"] == {"learning_rate": 0.01}
     assert out.record["failed"][0]["reason"].startswith("diverged: the loss became NaN or inf in epoch 1")
     states = trial_states(out.project_dir)

@@ -125,6 +125,16 @@ class ZooHyperModel(kt.HyperModel):
     def tunes_l1(self):
         return self.spec.l1 > 0
 
+    def grid_size(self):
+        """How many distinct trials the search space holds (None: a range, never exhausted).
+
+        Example: ``ZooHyperModel("mnist_rect_l1", grid=(0.1, 0.01), l1_grid=(0, 1e-3)).grid_size()`` is 4.
+        """
+        if self.lr_grid is None:
+            return None
+        size = len(self.lr_grid) * (len(self.l1_grid) if self.tunes_l1 else 1)
+        return size * (len(self.lr_grid) if self.spec.pretrained else 1)
+
     def declare(self, hp):
         """Declare this entry's hyper-parameters in ``hp``; returns the effective values."""
         if self.lr_grid is not None:

@@ -251,7 +251,14 @@ class ZooTuner(kt.Tuner):
         if not self.keep_checkpoints:
             shutil.rmtree(self.checkpoint_dir(trial.hyperparameters.values), ignore_errors=True)
         if self.progress:
-            print(progress_line(self.hypermodel, self.oracle.get_trial(trial.trial_id), self.oracle.max_trials), flush=True)
+            print(progress_line(self.hypermodel, self.oracle.get_trial(trial.trial_id), self.planned_trials()), flush=True)
+
+    def planned_trials(self):
+        """The trials this search will run: ``max_trials``, or fewer where a grid runs out first
+        (Hyperband trains one point at several budgets, so its count is its own)."""
+        size = None if isinstance(self.oracle, HyperbandOracle) else self.hypermodel.grid_size()
+        total = self.oracle.max_trials
+        return size if size is not None and (total is None or size < total) else total
 
 
 @contextlib.contextmanager
