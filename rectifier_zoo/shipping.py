@@ -11,7 +11,8 @@ layout from it in seconds.
 
 The repository keeps each artifact once: an entry already in the export dir is
 left alone unless ``replace=True``, so re-running ``ship`` after more seeds
-finish does not commit a new copy of every model. Runs no better than chance are
+finish does not commit a new copy of every model; even then a shipped model of the
+entry's current recipe that is at least as good on validation is kept. Runs no better than chance are
 refused rather than shipped, and a size budget keeps the export dir from growing
 past what a git repository should carry.
 """
@@ -23,7 +24,7 @@ import fnmatch
 import pathlib
 import shutil
 
-from rectifier_zoo import api, results, store, zoo
+from rectifier_zoo import api, model_card, results, store, zoo
 
 # What the repository ships by default: the datasets this team can train offline.
 DEFAULT_PATTERNS = ("mnist_*", "shapeset_*", "fashion_mnist_*")
@@ -112,6 +113,8 @@ def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
     shipped = store.versions(export_dir / name)
     if shipped and not replace:
         return Decision(name, "kept", f"version {max(shipped)} already shipped; --replace to ship {facts}")
+    if shipped and (better := _shipped_at_least_as_good(export_dir / name / str(max(shipped)), best)):
+        return Decision(name, "kept", f"version {max(shipped)} ({better}) is at least as good on validation as {facts}")
     grown = folder_mb(export_dir) - folder_mb(export_dir / name) + export_mb(name)
     if grown > budget_mb:
         return Decision(name, "refused", f"{facts}: {export_dir} would grow to about {grown:.0f} MB, over the "
@@ -126,6 +129,23 @@ def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
     if shipped:
         store.update_manifest(export_dir)
     return Decision(name, "shipped", f"{facts} -> {target}")
+
+
+def _shipped_at_least_as_good(version_dir, best):
+    """The shipped version's seed and validation error, in words, if ``--replace`` must keep it.
+
+    A shipped model of the entry's current recipe and L1 with a validation error no
+    higher than ``best``'s stays: its run's ``.keras`` may be gone from the results
+    (trained on another machine), and a replace must never swap the best model for
+    a worse one. One of an older recipe or L1 is replaced whatever its error.
+    """
+    card = model_card.read(version_dir)
+    valid = (card.get("metrics") or {}).get("valid_error")
+    hp = card.get("hyperparameters") or {}
+    as_run = {"name": card.get("name"), "dataset": card.get("dataset"), "hyperparameters": hp}
+    if valid is None or not results.on_current_recipe(as_run) or valid > best["valid_error"]:
+        return None
+    return f"seed {hp.get('seed')}, valid {valid:.2%}"
 
 
 def export_mb(name) -> float:

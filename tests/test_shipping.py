@@ -45,10 +45,24 @@ def test_ship_exports_the_lowest_validation_error_then_keeps_or_replaces_it(tmp_
     [decision] = shipping.ship([results], exports)
     assert decision.action == "kept" and "version 1 already shipped" in decision.detail
 
+    [decision] = shipping.ship([results], exports, replace=True)  # nothing better than what is shipped
+    assert decision.action == "kept" and "version 1 (seed 1, valid 25.00%) is at least as good" in decision.detail
+    (results / "shapeset_rect_l1--seed1.keras").unlink()  # the shipped run's model gone (another machine)
     [decision] = shipping.ship([results], exports, replace=True)
-    assert decision.action == "shipped"
+    assert decision.action == "kept" and "as good on validation as seed 0, valid 30.00%" in decision.detail
+
+    saved_run(results, 3, 0.22)  # a better seed finished
+    [decision] = shipping.ship([results], exports, replace=True)
+    assert decision.action == "shipped" and "seed 3, valid 22.00%" in decision.detail
     assert store.versions(exports / "shapeset_rect_l1") == [2]  # a new number; the old copy is gone
     assert list(json.loads((exports / "manifest.json").read_text())["models"]["shapeset_rect_l1"]["versions"]) == ["2"]
+
+    card_path = exports / "shapeset_rect_l1" / "2" / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["hyperparameters"]["l1"] *= 3  # as if the entry's L1 had changed since (zoo.TUNED)
+    card_path.write_text(json.dumps(card))
+    [decision] = shipping.ship([results], exports, replace=True)  # an older L1 is replaced, however good
+    assert decision.action == "shipped" and store.versions(exports / "shapeset_rect_l1") == [3]
 
 
 def test_ship_refuses_chance_level_runs_and_a_blown_budget(tmp_path):
