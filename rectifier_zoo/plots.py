@@ -14,7 +14,7 @@ import statistics
 
 from rectifier_zoo import atomic, paper
 from rectifier_zoo.cells import alpha_text, data_label, final_sparsity, label, mean_std
-from rectifier_zoo.results import hyperparameters, mode, options_slug
+from rectifier_zoo.results import hyperparameters, learned_nothing, mode, options_slug
 
 GRID_SAMPLES = 24  # images per sample grid: 4 rows of 6
 
@@ -106,7 +106,20 @@ def plot_sweep(dataset, runs, fig_dir):
     # log colour scale; L1 = 0 sits one decade below the smallest positive value
     positive = [v for v in l1 if v > 0] or [1e-4]
     floor = min(positive) / 10
-    shade = ax.scatter(xs, ys, c=[math.log10(max(v, floor)) for v in l1], cmap="viridis")
+    shades = [math.log10(max(v, floor)) for v in l1]
+    nothing = [learned_nothing(r) for r in runs]
+    learned = [y for y, n in zip(ys, nothing) if not n]
+    shade = ax.scatter(xs, ys, c=shades, cmap="viridis", vmin=min(shades), vmax=max(shades))
+    if any(nothing) and learned:
+        # A chance-level run would squash every other point to the floor: clip the axis to the
+        # runs that learned, and draw the others on its top edge, labelled with their error.
+        top = max(learned) + 0.6 * (max(learned) - min(learned) or max(learned))
+        ax.set_ylim(min(learned) - 0.1 * (top - min(learned)), top)
+        for x, y, n in zip(xs, ys, nothing):
+            if n:
+                ax.scatter([x], [top], marker="^", s=60, color="crimson", clip_on=False, zorder=3)
+                ax.annotate(f"{y:.1f}% (chance)", (x, top), textcoords="offset points", xytext=(-8, -14),
+                            ha="right", fontsize=8, color="crimson")
     fig.colorbar(shade, ax=ax, label=f"log10 L1 (L1 = 0 drawn at {math.log10(floor):g})")
     knee = paper.FIGURE3_KNEE
     ax.axvline(knee * 100, color="grey", ls="--", lw=1, label=f"paper's knee ({knee:.0%} zeros)")

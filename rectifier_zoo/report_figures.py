@@ -15,7 +15,9 @@ import statistics
 from rectifier_zoo import paper
 from rectifier_zoo.cells import Cell, alpha_text, data_label, earlier_data_text, final_sparsity, label, mean_std, pm
 from rectifier_zoo.plots import plot_alpha, plot_curves, plot_sparsity, plot_sweep
-from rectifier_zoo.results import alpha_of, data_version, hyperparameters, is_sweep, is_variant, on_current_data, on_recipe_shape
+from rectifier_zoo.results import (
+    alpha_of, data_version, hyperparameters, is_sweep, is_variant, learned_nothing, on_current_data, on_recipe_shape,
+)
 
 
 def newest_data(runs):
@@ -93,19 +95,33 @@ def figure3_table_points(results, swept):
 
 def sweep_section(dataset, runs, fig_dir, note=""):
     """Markdown of Figure 3 for one dataset's sweep runs, and its plot (``note``: whose data, if not today's)."""
-    points = [(final_sparsity(r), r["test_error"]) for r in runs]
+    # A run that learned nothing is not a point of the paper's curve: its chance-level error would
+    # swamp the means on either side of the knee. It is named, and kept in the table.
+    points = [(final_sparsity(r), r["test_error"]) for r in runs if not learned_nothing(r)]
     by_l1 = {}
     for r in runs:
         by_l1.setdefault(float(r["hyperparameters"].get("l1", 0.0)), []).append(r)
     lines = [f"### {label(dataset)}", ""] + ([note, ""] if note else [])
     path = plot_sweep(dataset, runs, fig_dir)
-    lines += [f"![Figure 3, {dataset}](figures/{path.name})", "", knee_sentence(points), ""]
+    lines += [f"![Figure 3, {dataset}](figures/{path.name})", "", knee_sentence(points) + collapsed_sentence(runs), ""]
     lines += ["| L1 | runs | test error | mean zeros over layers |", "|---|---|---|---|"]
     for l1, members in sorted(by_l1.items()):
         cell = Cell.of(members)
         zeros = pm([final_sparsity(r) for r in cell.results], 1) + "%"
-        lines.append(f"| {l1:g} | {cell.runs_label()} | {cell.error_text()} | {zeros} |")
+        nothing = " (no better than chance)" if all(learned_nothing(r) for r in cell.results) else ""
+        lines.append(f"| {l1:g} | {cell.runs_label()} | {cell.error_text()}{nothing} | {zeros} |")
     return lines + [""]
+
+
+def collapsed_sentence(runs) -> str:
+    """The sweep's runs that learned nothing, named, or ``""``."""
+    collapsed = [r for r in runs if learned_nothing(r)]
+    if not collapsed:
+        return ""
+    each = "; ".join(f"L1 {float(hyperparameters(r).get('l1', 0.0)):g}: {r['test_error']:.2%} test error, "
+                     f"{final_sparsity(r):.1%} zeros" for r in collapsed)
+    return (f" Left out of these means: {len(collapsed)} run(s) no better than chance ({each}): "
+            "a penalty that strong silenced (almost) every unit, so the net learned nothing.")
 
 
 # ---------------------------------------------------------------- softplus to rectifier

@@ -70,7 +70,7 @@ def summary_table(results, full_runs=None) -> str:
         # A variant's row is labelled with its options: the paper's figure is for the data as it is.
         row_label += f" [{', '.join(f'{key}={value}' for key, value in options)}]" if options else ""
         # A sweep point or a variant is not its entry's table row: its full runs are not the entry's.
-        full = full_run_text(full_runs.get(name) if l1 is None and alpha is None and not options else None)
+        full = full_run_text(full_runs.get(name)) if beside and l1 is None and alpha is None and not options else "—"
         rows.append(
             f"| {row_label} | {cell.runs_label()} | {cell.error_text()} | " + (f"{full} | " if beside else "")
             + f"{paper_err} | {cell.zeros_text()} | {published_zeros} | {source} |"

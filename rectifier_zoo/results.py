@@ -25,6 +25,8 @@ from rectifier_zoo.errors import ArtifactError, DataError
 from rectifier_zoo.recipes import Recipe
 
 MODES = ("full", "quick", "tiny")  # a cell uses its best mode only: full runs beat quick ones
+# A model whose validation accuracy is under 1.1x chance learned (almost) nothing.
+CHANCE_MARGIN = 1.1
 
 
 # ---------------------------------------------------------------- what a run is
@@ -55,6 +57,16 @@ def alpha_of(result):
     """The α of a ``(1/α)·softplus(αx)`` run (``math.inf``: the sweep's rectifier point), else None."""
     alpha = hyperparameters(result).get("softplus_alpha")
     return None if alpha is None else float(alpha)  # ∞ is saved as "inf"
+
+
+def chance_error(name) -> float:
+    """The test error of guessing the most common class of entry ``name``'s balanced data."""
+    return 1.0 - 1.0 / zoo.get_spec(name, tuned=False).num_classes
+
+
+def learned_nothing(result) -> bool:
+    """Whether a run is no better than chance on validation (e.g. an L1 penalty that silenced every unit)."""
+    return result["valid_error"] >= 1.0 - CHANCE_MARGIN * (1.0 - chance_error(result["name"]))
 
 
 def is_sweep(result) -> bool:

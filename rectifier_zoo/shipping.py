@@ -29,8 +29,6 @@ from rectifier_zoo import api, model_card, results, store, zoo
 # What the repository ships by default: the datasets this team can train offline.
 DEFAULT_PATTERNS = ("mnist_*", "shapeset_*", "fashion_mnist_*")
 DEFAULT_BUDGET_MB = 200.0  # exports/ over this is a repository nobody wants to clone
-# A model whose validation accuracy is under 1.1x chance learned (almost) nothing.
-CHANCE_MARGIN = 1.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +56,6 @@ def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
         if any(fnmatch.fnmatchcase(r["name"], p) for p in patterns):
             found.setdefault(r["name"], []).append(r)
     return {name: sorted(runs, key=lambda r: r["valid_error"]) for name, runs in sorted(found.items())}
-
-
-def chance_error(name) -> float:
-    return 1.0 - 1.0 / zoo.get_spec(name, tuned=False).num_classes
 
 
 def folder_mb(path) -> float:
@@ -108,8 +102,8 @@ def ship(result_dirs, export_dir="exports", patterns=DEFAULT_PATTERNS, replace=F
 def _ship_one(name, best, export_dir, replace, budget_mb) -> Decision:
     seed = (best.get("hyperparameters") or {}).get("seed")
     facts = f"seed {seed}, valid {best['valid_error']:.2%}, test {best['test_error']:.2%}"
-    if best["valid_error"] >= 1.0 - CHANCE_MARGIN * (1.0 - chance_error(name)):
-        return Decision(name, "refused", f"{facts}: no better than chance ({chance_error(name):.1%} error)")
+    if results.learned_nothing(best):
+        return Decision(name, "refused", f"{facts}: no better than chance ({results.chance_error(name):.1%} error)")
     shipped = store.versions(export_dir / name)
     if shipped and not replace:
         return Decision(name, "kept", f"version {max(shipped)} already shipped; --replace to ship {facts}")

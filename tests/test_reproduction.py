@@ -1,6 +1,7 @@
 """``reproduce`` (plans, skip-if-done, crash safety, a tiny real run) and ``report`` (Markdown + PNG)."""
 
 import json
+import re
 import statistics
 
 import pytest
@@ -126,6 +127,19 @@ def test_report_checks_the_knee_on_the_sweep_points(results_dir, tmp_path):
     assert "Figure 3, shapeset" in text
 
 
+def test_a_sweep_run_that_learned_nothing_is_named_not_averaged(tmp_path):
+    from rectifier_zoo.report_figures import sweep_section
+
+    runs = [fake("mnist_rect_l1", 0, e, (z,) * 3, l1=l1, sweep=True)
+            for e, z, l1 in ((0.015, 0.5, 1e-4), (0.016, 0.8, 3e-4), (0.019, 0.9, 1e-3), (0.899, 0.999, 1e-2))]
+    text = "\n".join(sweep_section("mnist", runs, tmp_path))
+    # the knee compares 1.9% with the 1.55% below it, not with a mean dragged to 45% by the dead net
+    assert "at or above: 1 runs, mean 1.90%" in text and "Error rises by 0.35 points" in text
+    assert "Left out of these means: 1 run(s) no better than chance (L1 0.01: 89.90% test error, 99.9% zeros)" in text
+    assert "| 0.01 | 1 | 89.90% (no better than chance) | 99.9% |" in text
+    assert (tmp_path / "mnist_l1_sweep.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
 def test_knee_sentence_says_when_the_finding_is_not_seen_or_not_reached():
     flat = [(0.70, 0.30), (0.80, 0.32), (0.90, 0.30), (0.95, 0.31)]
     assert "the paper's finding is not seen here" in knee_sentence(flat)
@@ -249,7 +263,8 @@ def test_reproduce_skips_runs_whose_result_exists(fake_train, tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert "shapeset_rect--seed0--quick: done before, loaded" in printed
-    assert "| shapeset_rect | 1 (quick) | 11.00% | 29.86% |" in printed  # the loaded run is in the table
+    # the loaded run is in the table (the column after ours: the entry's full runs in reproduction/results)
+    assert re.search(r"\| shapeset_rect \| 1 \(quick\) \| 11\.00% \| [^|]+ \| 29\.86% \|", printed)
     assert json.loads((out / "shapeset_rect--seed0--quick.json").read_text()) == done  # untouched
 
     fake_train.clear()
@@ -291,7 +306,7 @@ def test_reproduce_passes_dataset_options_and_writes_the_variant_apart(fake_trai
     assert saved["hyperparameters"]["dataset_options"] == {"swap": False}
     printed = capsys.readouterr().out
     assert "1 run(s) on shapeset, swap=False, quick mode" in printed
-    assert "| shapeset_rect [swap=False] | 1 (quick) | 25.00% | 29.86% |" in printed
+    assert "| shapeset_rect [swap=False] | 1 (quick) | 25.00% | — | 29.86% |" in printed  # a variant: no full runs of its own
     assert cli.main(argv[:-2]) == 0  # the faithful run is another run, not "done before"
     assert len(fake_train) == 2 and fake_train[1][1]["dataset_options"] == {}
 
@@ -358,7 +373,7 @@ def test_tiny_reproduce_then_report_end_to_end(tmp_path, capsys):
     assert all("dataset_options" not in r["hyperparameters"] for r in runs)
     errors = [r["test_error"] for r in runs]
     cell = f"{statistics.fmean(errors) * 100:.2f} ± {statistics.stdev(errors) * 100:.2f}%"
-    assert f"| shapeset_rect_l1 | 2 (tiny) | {cell} | 28.62% |" in printed
+    assert re.search(rf"\| shapeset_rect_l1 \| 2 \(tiny\) \| {re.escape(cell)} \| [^|]+ \| 28\.62% \|", printed)
 
     assert cli.main(["report", "--results", str(out), "--out", str(rep)]) == 0
     text = (rep / "REPRODUCTION.md").read_text()
