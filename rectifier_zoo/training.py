@@ -136,8 +136,8 @@ def run_facts(recipe, seed, data=None) -> dict:
     return {**facts, "seed": seed, **({"data": data} if data is not None else {})}
 
 
-def check_resumable(state, recipe, seed, checkpoint_dir, data=None):
-    """Refuse to resume a checkpoint made with another recipe, seed or training data.
+def check_resumable(state, facts, checkpoint_dir):
+    """Refuse to resume a checkpoint made with other ``run_facts`` (recipe, seed or training data).
 
     The restored optimizer variables include the learning rate, so resuming with
     another rate would silently keep the old one; resuming on other data would
@@ -146,7 +146,7 @@ def check_resumable(state, recipe, seed, checkpoint_dir, data=None):
     saved = state.get("run")
     if saved is None:  # a checkpoint older than this check
         return
-    now = json.loads(json.dumps(run_facts(recipe, seed, data)))  # tuples -> lists, as saved
+    now = json.loads(json.dumps(facts))  # tuples -> lists, as saved
     if "data" not in saved:  # a checkpoint from before data fingerprints: compare the rest
         now.pop("data", None)
     changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
@@ -218,7 +218,8 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
     state = checkpoint.load_state(checkpoint_dir) if checkpoint_dir else None
 
     pretraining = []
-    facts = run_facts(recipe, seed, data_fingerprint(x, y))
+    # Hashed only where a checkpoint will keep it (a run without checkpoint_dir never resumes).
+    facts = run_facts(recipe, seed, data_fingerprint(x, y) if checkpoint_dir else None)
     compile_model(model, recipe, len(x))
     if recipe.pretrain is not None and state is None:
         pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose)
@@ -227,7 +228,7 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
             state = checkpoint.load_state(checkpoint_dir)
     best_weights, initial_epoch, history = None, 0, {}
     if state is not None:
-        check_resumable(state, recipe, seed, checkpoint_dir, facts.get("data"))
+        check_resumable(state, facts, checkpoint_dir)
         state, best_weights = checkpoint.restore(checkpoint_dir, model)
         initial_epoch, history = state["epoch"] + 1, state["history"]
         pretraining = state.get("pretraining", [])
