@@ -139,9 +139,9 @@ def ordering_cells(by_name) -> dict:
 
 def recipe_text(hp) -> str:
     """A recipe in words, from a result's hyper-parameters."""
-    batch, momentum, decay, factor = recipe_key(hp)
+    rate, batch, momentum, decay, factor = recipe_key(hp)
     sgd = f"SGD with momentum {momentum:g}" if momentum else "plain SGD"
-    rate = f"rate {hp.get('learning_rate', 0):g}"
+    rate = f"rate {rate:g}"
     rate += f", ×{factor:g} after {decay} epochs without a validation gain" if decay else " (constant)"
     stop = f"early stopping after {hp.get('patience', '?')} epochs without gain, at most {hp.get('epochs', '?')} epochs"
     pre = hp.get("pretrain")

@@ -115,8 +115,9 @@ def on_current_data(result) -> bool:
 
 # ---------------------------------------------------------------- its recipe
 
-# What makes two runs of an entry comparable: the shape of the recipe (the rate may be tuned).
-RECIPE_KEYS = ("batch_size", "momentum", "lr_decay_patience", "lr_decay_factor")
+# What makes two runs of an entry comparable: the recipe's optimizer and schedule, its (tuned) rate
+# included, so that a run at a rate the search has since moved away from is another recipe tried.
+RECIPE_KEYS = ("learning_rate", "batch_size", "momentum", "lr_decay_patience", "lr_decay_factor")
 
 
 def recipe_key(hp) -> tuple:

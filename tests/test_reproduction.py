@@ -33,8 +33,9 @@ def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=0.001, 
     layers = {f"hidden_{i + 1}": {"zeros": z, "dead": d, "mean": 0.1} for i, (z, d) in enumerate(zip(zeros, dead))}
     history = {"loss": [1.0 - 0.1 * e for e in range(epochs)], "val_accuracy": [0.5 + 0.05 * e for e in range(epochs)]}
     history.update({f"{layer}_zeros": [v["zeros"]] * epochs for layer, v in layers.items()})
-    dataset = zoo.get_spec(name).dataset
-    hp = {"learning_rate": 0.01, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep}
+    spec = zoo.get_spec(name)
+    dataset = spec.dataset
+    hp = {"learning_rate": spec.recipe.learning_rate, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep}
     version_key = datasets.descriptor(dataset).version_key
     if version_key and generator is not None:
         hp[version_key] = generator

@@ -204,6 +204,17 @@ def test_report_keeps_runs_of_another_recipe_out_of_the_cells(tmp_path):
     assert "SGD with momentum 0.9, batch 100, rate 0.01, ×0.1 after 2 epochs without a validation gain" in text
 
 
+def test_a_run_at_a_rate_the_search_moved_away_from_is_another_recipe(tmp_path):
+    d = tmp_path / "results"
+    write(d, "tuned.json", fashion("fashion_mnist_rect_l1", 0, 0.104, (0.9, 0.8, 0.7)))
+    write(d, "old_rate.json", fashion("fashion_mnist_rect_l1", 1, 0.140, (0.9, 0.8, 0.7), learning_rate=0.1))
+    text = report.write_report([d], tmp_path / "out").read_text()
+    row = next(line for line in text.splitlines() if "(`fashion_mnist_rect_l1`)" in line)
+    assert "| 1 | 10.40% |" in row  # the 14.00% at rate 0.1 is not averaged in
+    other = text.split("## Other recipes tried")[1].split("##")[0]
+    assert "rate 0.1, ×0.1 after 2 epochs" in other and "14.00%" in other
+
+
 def test_a_tuned_l1_moves_runs_of_the_old_penalty_out_of_the_cell_and_into_figure_3(tmp_path, untuned):
     write(untuned, "fashion_mnist_rect_l1.json", {"hyperparameters": {"l1": 0.0003}})
     d = tmp_path / "results"
