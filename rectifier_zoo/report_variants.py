@@ -3,13 +3,17 @@
 For each generated dataset with runs: sample grids of the faithful data and of
 each studied variant (no swap, anti-aliased, ...), all drawn from the same seed.
 Then every variant's runs beside the faithful runs of the same entry and mode,
-with the change in test error judged against the seeds' spread (``targets``). A
-variant's runs are never averaged into a table cell.
+with the change in test error judged against the seeds' spread (``targets``), and
+whether the largest change accounts for the gap between the entry's full runs and
+the paper. A variant's runs are never averaged into a table cell, and compare only
+with faithful runs of the entry's current recipe.
 """
 
 from __future__ import annotations
 
-from rectifier_zoo import datasets, targets
+import statistics
+
+from rectifier_zoo import datasets, paper, targets
 from rectifier_zoo.cells import Cell
 from rectifier_zoo.plots import GRID_SAMPLES, plot_sample_grid
 from rectifier_zoo.results import MODES, dataset_options, descriptor, mode, options_slug, seed_of
@@ -66,12 +70,23 @@ def _studied_order(dataset) -> dict:
     return {options_slug(options): i for i, options in enumerate(studied)}
 
 
+def stale_lines(runs):
+    """A line saying how many variant runs are left out as of another recipe (empty when none)."""
+    stale = runs.stale_variant_runs
+    if not stale:
+        return []
+    names = ", ".join(f"`{n}`" for n in sorted({r["name"] for r in stale}))
+    return [f"Left out: {len(stale)} variant run(s) of {names} by a recipe (rate, L1 or generator) the entry no "
+            "longer uses; they are listed under All runs.", ""]
+
+
 def variant_lines(runs):
-    """Each data variant's runs beside the faithful runs of the same entry and mode: the factor's effect."""
+    """Each data variant's runs beside the faithful runs of the same entry, recipe and mode: the factor's effect."""
     if not runs.variant_runs:
-        return ["No run on a variant yet: `rectifier-zoo reproduce --quick --entries rect --dataset-option swap=false "
-                "--out reproduction/results/shapeset_variants` measures one.", ""]
-    groups = {}
+        return ["No run on a variant by the current recipes yet: `rectifier-zoo reproduce --quick --entries rect "
+                "--dataset-option swap=false --out reproduction/results/shapeset_variants` measures one.", ""
+                ] + stale_lines(runs)
+    groups, changes = {}, {}
     for r in runs.variant_runs:
         groups.setdefault((r["name"], options_slug(dataset_options(r))), []).append(r)
     lines = ["Each factor's effect on the test error (a variant against the faithful data, same entry, same mode; "
@@ -91,25 +106,55 @@ def variant_lines(runs):
                 words = options_words(dataset, dataset_options(cell.results[0]))
                 lines.append(f"| `{name}` | {words} | {cell.runs_label()} | {cell.error_text()} | "
                              f"{change_text(cell, faithful)} | {cell.zeros_text()} |")
-    return lines + [""]
+                if faithful.n:
+                    variant_row, faithful_row, _ = paired(cell, faithful)
+                    changes.setdefault(name, {})[f"{words}, {chosen_mode} runs"] = (variant_row.mean - faithful_row.mean) * 100
+    gaps = [sentence for name, found in changes.items() if (sentence := gap_sentence(name, runs, found))]
+    return lines + [""] + [g for sentence in gaps for g in (sentence, "")] + stale_lines(runs)
 
 
-def change_text(cell, faithful) -> str:
-    """A variant's mean test error minus the faithful data's, in points, judged against the seeds' spread.
+def paired(cell, faithful):
+    """``(variant row, faithful row, against)``: the variant's runs and the faithful runs it compares with.
 
     Where the faithful runs include every seed the variant was run with, only those seeds are
     compared (the same initialisation and the same scenes: a paired difference, free of the
     seed-to-seed spread the faithful row shows); else all the faithful runs of the mode.
     """
+    seeds = {seed_of(r) for r in cell.results}
+    matched = [r for r in faithful.results if seed_of(r) in seeds]
+    same_seeds = {seed_of(r) for r in matched} == seeds and None not in seeds
+    baseline = matched if same_seeds else faithful.results
+    against = f"against the same seed{'s' if len(seeds) > 1 else ''}" if same_seeds else "against all faithful runs"
+    return targets.Row.of("variant", cell.results), targets.Row.of("faithful", baseline), against
+
+
+def change_text(cell, faithful) -> str:
+    """A variant's mean test error minus the faithful data's, in points, judged against the seeds' spread."""
     if not faithful.n:
         return "no faithful run of this mode to compare with"
-    seeds = {seed_of(r) for r in cell.results}
-    paired = [r for r in faithful.results if seed_of(r) in seeds]
-    same_seeds = {seed_of(r) for r in paired} == seeds and None not in seeds
-    baseline = paired if same_seeds else faithful.results
-    variant_row = targets.Row.of("variant", cell.results)
-    faithful_row = targets.Row.of("faithful", baseline)
+    variant_row, faithful_row, against = paired(cell, faithful)
     _, reason = targets.compare(variant_row, faithful_row)
     delta = (variant_row.mean - faithful_row.mean) * 100
-    against = f"against the same seed{'s' if len(seeds) > 1 else ''}" if same_seeds else "against all faithful runs"
     return f"{delta:+.2f} points, {against} ({targets.QUALIFIERS[reason]})"
+
+
+def gap_sentence(name, runs, changes) -> str:
+    """Whether the studied factors account for the gap between the entry's full runs and the paper.
+
+    ``changes``: ``{variant in words: change in points}``. Empty when the entry has no full
+    run on the faithful data or the paper no figure for it.
+    """
+    fig = paper.figure(name)
+    full = [r for r in runs.by_name.get(name, []) if mode(r) == "full"]
+    if fig is None or not full or not changes:
+        return ""
+    ours = statistics.fmean(r["test_error"] for r in full) * 100
+    gap = ours - fig.test_error
+    words, best = min(changes.items(), key=lambda kv: kv[1])
+    if gap <= 0:
+        return f"`{name}`: our full runs ({ours:.2f}%) are at or ahead of the paper's {fig.test_error:.2f}%: no gap to account for."
+    verdict = ("would account for it" if -best >= gap else
+               f"accounts for {max(-best, 0.0) / gap:.0%} of it at most: no studied factor accounts for the gap")
+    return (f"`{name}`: our full runs on the faithful data average {ours:.2f}% ({len(full)} run(s)), the paper "
+            f"{fig.test_error:.2f}%: a gap of {gap:.2f} points. The largest studied effect ({words}, "
+            f"{best:+.2f} points) {verdict}.")

@@ -218,7 +218,9 @@ class Runs:
         earlier: runs on an earlier generator of their data, kept apart.
         other_recipe: runs of a recipe (or L1) the entry no longer uses.
         sweep_runs: Figure 3's L1 sweep (not the α sweep, not a variant's runs).
-        variant_runs: runs on a variant of their data (``dataset_options``), outside any sweep.
+        variant_runs: runs on a variant of their data (``dataset_options``), outside any sweep, by their
+            entry's current recipe (a variant compares with faithful runs of that recipe only).
+        stale_variant_runs: variant runs of a recipe (or L1, or generator) the entry no longer uses.
     """
 
     results: list
@@ -228,12 +230,14 @@ class Runs:
     other_recipe: list
     sweep_runs: list
     variant_runs: list
+    stale_variant_runs: list
 
     @classmethod
     def of(cls, results):
         results = list(results)
         plain = [r for r in results if not is_sweep(r)]
         table_runs = [r for r in plain if on_current_recipe(r)]
+        variants = [r for r in results if is_variant(r) and alpha_of(r) is None and not hyperparameters(r).get("l1_sweep")]
         return cls(
             results=results,
             table_runs=table_runs,
@@ -241,8 +245,8 @@ class Runs:
             earlier=[r for r in plain if not on_current_data(r)],
             other_recipe=[r for r in plain if on_current_data(r) and not on_current_recipe(r)],
             sweep_runs=[r for r in results if is_sweep(r) and alpha_of(r) is None and not is_variant(r)],
-            variant_runs=[r for r in results if is_variant(r) and alpha_of(r) is None
-                          and not hyperparameters(r).get("l1_sweep")],
+            variant_runs=[r for r in variants if on_current_recipe(r)],
+            stale_variant_runs=[r for r in variants if not on_current_recipe(r)],
         )
 
     def datasets(self) -> set:
