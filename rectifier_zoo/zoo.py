@@ -273,6 +273,8 @@ TUNED = {
     "mnist_rect_l1_dae": _inherited("mnist_rect_l1", _MNIST_RECT_L1),
     "mnist_tanh_dae": _inherited("mnist_tanh", _MNIST_TANH),
     "fashion_mnist_rect_l1": Tuned(learning_rate=0.01, l1=3e-4, record=_record("fashion_mnist_rect_l1")),
+    "shapeset_rect_l1": Tuned(learning_rate=0.01, l1=3e-4, record=_record("shapeset_rect_l1"),
+                              note=_SHAPESET_NOTE + "; the rate at L1 1e-3 first, then L1 at that rate"),
     "shapeset_rect": Tuned(learning_rate=0.003, record=_record("shapeset_rect"), note=_SHAPESET_NOTE),
     "shapeset_tanh": Tuned(learning_rate=0.01, record=_record("shapeset_tanh"), note=_SHAPESET_NOTE),
     "shapeset_softplus": Tuned(learning_rate=0.03, record=_record("shapeset_softplus"), note=_SHAPESET_NOTE),
