@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import json
 import math
 import pathlib
 
 from rectifier_zoo import datasets as data  # `datasets` is plan()'s argument
 from rectifier_zoo import paper, validation, zoo
 from rectifier_zoo.errors import ArtifactError, ConfigError
-from rectifier_zoo.results import mode_of
+from rectifier_zoo.results import mode_of, superseded
 
 # Figure 3: the paper swept L1 from 0 to 0.01 on MNIST; these span it on a log-ish grid.
 DEFAULT_L1_SWEEP = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
@@ -233,6 +234,23 @@ def free_graph_memory():
     keras.backend.clear_session()
 
 
+def check_not_superseded(paths):
+    """Refuse, before training anything, where a finished run's file stands for a run id it no longer
+    fits (earlier data, a rate or L1 since changed): it would be loaded in place of the new run.
+
+    Raises:
+        ConfigError: naming each such file and where to move it to keep it.
+    """
+    stale = [p for p in paths if p.exists() and superseded(json.loads(p.read_text()))]
+    if stale:
+        listed = ", ".join(str(p) for p in stale)
+        raise ConfigError(
+            f"{listed}: finished by a recipe or data the entry no longer uses (an earlier generator, a rate or L1 "
+            f"since tuned), so it cannot stand for the run now planned; move it into a subfolder (e.g. "
+            f"{stale[0].parent / 'superseded'}/) to keep it in the report's other runs, then run again"
+        )
+
+
 def run_plan(
     runs,
     out,
@@ -279,6 +297,7 @@ def run_plan(
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     mode = mode_of(quick, tiny)
+    check_not_superseded([result_path(out, run, mode) for run in runs])
     results = []
     for i, run in enumerate(runs, start=1):
         path = result_path(out, run, mode)

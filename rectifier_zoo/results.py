@@ -150,6 +150,18 @@ def on_current_recipe(result) -> bool:
     return not spec.l1 or math.isclose(float(l1), spec.l1)
 
 
+def superseded(result) -> bool:
+    """Whether a finished run no longer stands for its run id: trained on earlier data, or by a
+    recipe (rate, schedule, or an L1 outside an L1 sweep) its entry no longer uses.
+
+    Its file blocks the run that would replace it (reproduce loads a finished run, never
+    retrains it), so reproduce refuses to start until it is moved aside.
+    """
+    if hyperparameters(result).get("l1_sweep"):
+        return not on_recipe_shape(result)  # a sweep point's L1 is in its run id
+    return not on_current_recipe(result)
+
+
 # ---------------------------------------------------------------- loading
 
 

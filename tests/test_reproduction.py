@@ -22,9 +22,10 @@ def _quiet_zoo_home(zoo_home, monkeypatch):
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=0.001, sweep=False, epochs=3,
+def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=None, sweep=False, epochs=3,
          generator=shapeset.GENERATOR, options=None):
-    """A valid ``TrainResult.to_dict()`` with the given figures (errors and zeros as fractions).
+    """A valid ``TrainResult.to_dict()`` with the given figures (errors and zeros as fractions), by the
+    entry's current rate and (unless ``l1`` says otherwise) L1.
 
     Results on generated data (Shapeset) record the generator they were made with (today's unless
     ``generator`` says otherwise; None: not recorded, as before the audit); ``options`` are data
@@ -35,6 +36,7 @@ def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=0.001, 
     history.update({f"{layer}_zeros": [v["zeros"]] * epochs for layer, v in layers.items()})
     spec = zoo.get_spec(name)
     dataset = spec.dataset
+    l1 = spec.l1 if l1 is None else l1
     hp = {"learning_rate": spec.recipe.learning_rate, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep}
     version_key = datasets.descriptor(dataset).version_key
     if version_key and generator is not None:
@@ -76,7 +78,9 @@ def results_dir(tmp_path):
     for seed, err in enumerate([0.40, 0.44]):
         write(d, f"shapeset_tanh--seed{seed}--quick.json", fake("shapeset_tanh", seed, err, (0, 0, 0), quick=True, l1=0.0))
     # a Figure 3 sweep: flat below 85% zeros, rising above
-    sweep = [(0.0, 0.75, 0.30), (1e-4, 0.80, 0.31), (1e-3, 0.84, 0.30), (3e-3, 0.90, 0.36), (1e-2, 0.97, 0.45)]
+    # (the third point at the entry's own L1: the table's seed-0 run is that point)
+    tuned = zoo.get_spec("shapeset_rect_l1").l1
+    sweep = [(0.0, 0.75, 0.30), (1e-4, 0.80, 0.31), (tuned, 0.84, 0.30), (3e-3, 0.90, 0.36), (1e-2, 0.97, 0.45)]
     for l1, z, err in sweep:
         write(d / "sweep", f"shapeset_rect_l1--l1-{l1:g}--seed0.json", fake("shapeset_rect_l1", 0, err, (z, z, z), l1=l1, sweep=True))
     write(d, "tuning_record.json", {"hyperparameters": {"learning_rate": 0.1}})  # not a result: skipped
@@ -119,7 +123,7 @@ def test_report_has_hand_computed_cells_paper_figures_and_missing_datasets(resul
 def test_report_checks_the_knee_on_the_sweep_points(results_dir, tmp_path):
     text = report.write_report([results_dir], tmp_path / "report").read_text()
     # The table's shapeset_rect_l1 runs of seeds 1 and 2 (0.32, 0.35) are points too; its seed 0
-    # is the sweep's L1 = 0.001 seed-0 run, drawn once.
+    # is the sweep's seed-0 run at the entry's L1, drawn once.
     # below 85%: 0.30, 0.31, 0.30 + 0.32, 0.35 -> 31.60%; above: 0.36, 0.45 -> 40.50%
     assert "Below 85% zeros: 5 runs, mean test error 31.60%" in text
     assert "at or above: 2 runs, mean 40.50%" in text
@@ -243,7 +247,7 @@ def fake_train(monkeypatch):
         if kwargs.get("seed") == 99:
             raise KeyboardInterrupt  # a run killed half-way
         result = TrainResult(**fake(name, kwargs["seed"], 0.25, (0.6, 0.5, 0.4), quick=kwargs["quick"],
-                                    l1=kwargs.get("l1", 0.001), options=kwargs.get("dataset_options")))
+                                    l1=kwargs.get("l1", zoo.get_spec(name).l1), options=kwargs.get("dataset_options")))
         result.model = None
         return result
 
@@ -271,6 +275,21 @@ def test_reproduce_skips_runs_whose_result_exists(fake_train, tmp_path, capsys):
     fake_train.clear()
     assert cli.main(["reproduce", "--quick", "--entries", "rect*", "--out", str(out)]) == 0
     assert fake_train == []  # everything finished: nothing retrains
+
+
+def test_reproduce_refuses_a_finished_run_of_an_earlier_generator_or_rate_before_training(fake_train, tmp_path):
+    out = tmp_path / "runs"
+    write(out, "shapeset_rect--seed0.json", fake("shapeset_rect", 0, 0.42, (0.5, 0.5, 0.5), l1=0.0, generator=1))
+    old_rate = fake("shapeset_tanh", 0, 0.44, (0.5, 0.5, 0.5), l1=0.0)
+    old_rate["hyperparameters"]["learning_rate"] = 0.5
+    write(out, "shapeset_tanh--seed0.json", old_rate)
+    with pytest.raises(ConfigError) as err:
+        reproduction.run_plan([reproduction.Run("shapeset_softplus", 0), reproduction.Run("shapeset_rect", 0),
+                               reproduction.Run("shapeset_tanh", 0)], out, say=lambda line: None)
+    assert fake_train == []  # nothing trained: the plan was refused whole
+    message = str(err.value)
+    assert str(out / "shapeset_rect--seed0.json") in message and str(out / "shapeset_tanh--seed0.json") in message
+    assert f"move it into a subfolder (e.g. {out / 'superseded'}/)" in message
 
 
 def test_a_crash_loses_no_finished_run(fake_train, tmp_path):

@@ -11,7 +11,7 @@ from test_reproduction import fake, write
 pytestmark = pytest.mark.usefixtures("zoo_home")
 
 
-def saved_run(directory, seed, valid_error, name="shapeset_rect_l1", mode="full", l1=0.001):
+def saved_run(directory, seed, valid_error, name="shapeset_rect_l1", mode="full", l1=None):
     """A result JSON with a small trained-shape model saved beside it, as `reproduce --save-models` leaves them."""
     data = fake(name, seed, valid_error + 0.01, (0.9, 0.8, 0.7), quick=mode == "quick", l1=l1)
     data["valid_error"] = valid_error
@@ -85,7 +85,8 @@ def test_ship_command_says_one_line_per_entry(tmp_path, capsys):
     code = cli.main(["ship", "--results", str(results), "--export-dir", str(tmp_path / "exports")])
     out = capsys.readouterr().out
     assert code == 0 and "shapeset_rect_l1: shipped (seed 0, valid 30.00%, test 31.00%" in out
-    assert "| `shapeset_rect_l1` | 31.00% | 30.00% | 90.0 / 80.0 / 70.0% | 0.001 | 0 | 1 |" in out  # the table, from the card
+    l1 = zoo.get_spec("shapeset_rect_l1").l1
+    assert f"| `shapeset_rect_l1` | 31.00% | 30.00% | 90.0 / 80.0 / 70.0% | {l1:g} | 0 | 1 |" in out  # the table, from the card
     assert cli.main(["ship", "--results", str(tmp_path / "none")]) == 2
     assert "results directory" in capsys.readouterr().err
 

@@ -116,8 +116,7 @@ def shapeset_table(d, errors, **kwargs):
     for suffix, values in errors.items():
         for seed, error in enumerate(values):
             name = f"shapeset_{suffix}"
-            write(d, f"{name}--seed{seed}.json", fake(name, seed, error, (0.5, 0.5, 0.5), l1=0.001 if suffix.endswith("l1")
-                                                     else 0.0, **kwargs))
+            write(d, f"{name}--seed{seed}.json", fake(name, seed, error, (0.5, 0.5, 0.5), **kwargs))
 
 
 def test_the_report_names_a_contradiction_and_keeps_an_earlier_generator_apart(tmp_path, capsys):
