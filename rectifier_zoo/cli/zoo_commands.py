@@ -85,6 +85,8 @@ def configure(subparsers):
     add_dataset_option_argument(p)
     p.add_argument("--learning-rate", type=positive_float, help="override the recipe's SGD learning rate")
     p.add_argument("--batch-size", type=positive_int, help="override the recipe's mini-batch size")
+    p.add_argument("--patience", type=positive_int,
+                   help="override the recipe's early stopping: epochs without a better validation error")
     p.add_argument("--l1", type=float, help="override the L1 penalty (_l1 entries only)")
     p.add_argument(
         "--checkpoint-dir", type=pathlib.Path, help="per-epoch checkpoints; rerun with the same dir to resume"
@@ -116,6 +118,8 @@ def run_train(args):
         overrides["learning_rate"] = args.learning_rate
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
+    if args.patience is not None:
+        overrides["patience"] = args.patience
     if args.l1 is not None:
         overrides["l1"] = args.l1
     result = train(
