@@ -234,21 +234,44 @@ def free_graph_memory():
     keras.backend.clear_session()
 
 
-def check_not_superseded(paths):
-    """Refuse, before training anything, where a finished run's file stands for a run id it no longer
-    fits (earlier data, a rate or L1 since changed): it would be loaded in place of the new run.
+# Where a finished run that no longer fits its run id goes (beside the results, so reports still list it).
+SUPERSEDED_DIR = "superseded"
 
-    Raises:
-        ConfigError: naming each such file and where to move it to keep it.
+
+def move_superseded(paths, say=print) -> list:
+    """Move aside each finished run (``.json`` and its ``.keras``) that no longer fits its run id.
+
+    Such a file (a run on an earlier generator, or at a rate or L1 since tuned) would be
+    loaded in place of the run now planned; moved into ``<out>/superseded/`` it is kept,
+    and a report reading ``<out>`` lists it among the other recipes or earlier data.
+
+    Returns:
+        The new paths of the moved JSONs.
     """
-    stale = [p for p in paths if p.exists() and superseded(json.loads(p.read_text()))]
-    if stale:
-        listed = ", ".join(str(p) for p in stale)
-        raise ConfigError(
-            f"{listed}: finished by a recipe or data the entry no longer uses (an earlier generator, a rate or L1 "
-            f"since tuned), so it cannot stand for the run now planned; move it into a subfolder (e.g. "
-            f"{stale[0].parent / 'superseded'}/) to keep it in the report's other runs, then run again"
-        )
+    moved = []
+    for path in paths:
+        if not (path.exists() and superseded(json.loads(path.read_text()))):
+            continue
+        target_dir = path.parent / SUPERSEDED_DIR
+        target_dir.mkdir(exist_ok=True)
+        target = _free_name(target_dir / path.name)
+        keras_file = path.with_suffix(".keras")
+        if keras_file.exists():
+            keras_file.replace(target.with_suffix(".keras"))
+        path.replace(target)  # last: until here the run still reads as finished where it was
+        say(f"{path.name}: trained by a recipe or data its entry no longer uses; moved to {target} (kept), "
+            "training the run again")
+        moved.append(target)
+    return moved
+
+
+def _free_name(path: pathlib.Path) -> pathlib.Path:
+    """``path``, or ``stem-2.json``, ``stem-3.json``, ... where that name is taken."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 def run_plan(
@@ -269,7 +292,8 @@ def run_plan(
 
     Each finished run's result is written to ``out/<run id>.json`` atomically right
     away; a run whose JSON exists is loaded, not retrained (delete the file to
-    retrain it).
+    retrain it), unless it was trained by a recipe or data its entry no longer uses:
+    then it is moved to ``out/superseded/`` first (``move_superseded``).
 
     Args:
         runs: ``Run``s, e.g. from ``plan``.
@@ -297,7 +321,7 @@ def run_plan(
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     mode = mode_of(quick, tiny)
-    check_not_superseded([result_path(out, run, mode) for run in runs])
+    move_superseded([result_path(out, run, mode) for run in runs], say=say)
     results = []
     for i, run in enumerate(runs, start=1):
         path = result_path(out, run, mode)

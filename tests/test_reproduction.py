@@ -277,19 +277,30 @@ def test_reproduce_skips_runs_whose_result_exists(fake_train, tmp_path, capsys):
     assert fake_train == []  # everything finished: nothing retrains
 
 
-def test_reproduce_refuses_a_finished_run_of_an_earlier_generator_or_rate_before_training(fake_train, tmp_path):
+def test_reproduce_moves_aside_a_finished_run_of_an_earlier_generator_or_rate_and_trains_it_again(
+        fake_train, tmp_path):
     out = tmp_path / "runs"
-    write(out, "shapeset_rect--seed0.json", fake("shapeset_rect", 0, 0.42, (0.5, 0.5, 0.5), l1=0.0, generator=1))
+    old_generator = fake("shapeset_rect", 0, 0.42, (0.5, 0.5, 0.5), l1=0.0, generator=1)
+    write(out, "shapeset_rect--seed0.json", old_generator)
+    (out / "shapeset_rect--seed0.keras").write_bytes(b"model")
+    write(out / "superseded", "shapeset_rect--seed0.json", {"an": "earlier move"})  # a name taken: not overwritten
     old_rate = fake("shapeset_tanh", 0, 0.44, (0.5, 0.5, 0.5), l1=0.0)
     old_rate["hyperparameters"]["learning_rate"] = 0.5
     write(out, "shapeset_tanh--seed0.json", old_rate)
-    with pytest.raises(ConfigError) as err:
-        reproduction.run_plan([reproduction.Run("shapeset_softplus", 0), reproduction.Run("shapeset_rect", 0),
-                               reproduction.Run("shapeset_tanh", 0)], out, say=lambda line: None)
-    assert fake_train == []  # nothing trained: the plan was refused whole
-    message = str(err.value)
-    assert str(out / "shapeset_rect--seed0.json") in message and str(out / "shapeset_tanh--seed0.json") in message
-    assert f"move it into a subfolder (e.g. {out / 'superseded'}/)" in message
+    current = fake("shapeset_softplus", 0, 0.48, (0.5, 0.5, 0.5), l1=0.0)
+    write(out, "shapeset_softplus--seed0.json", current)
+    said = []
+    reproduction.run_plan([reproduction.Run(n, 0) for n in ("shapeset_softplus", "shapeset_rect", "shapeset_tanh")],
+                          out, say=said.append)
+    assert [name for name, _ in fake_train] == ["shapeset_rect", "shapeset_tanh"]  # the current run is kept
+    moved = out / "superseded"
+    assert json.loads((moved / "shapeset_rect--seed0-2.json").read_text()) == old_generator
+    assert (moved / "shapeset_rect--seed0-2.keras").read_bytes() == b"model"
+    assert json.loads((moved / "shapeset_rect--seed0.json").read_text()) == {"an": "earlier move"}
+    assert json.loads((moved / "shapeset_tanh--seed0.json").read_text()) == old_rate
+    assert json.loads((out / "shapeset_softplus--seed0.json").read_text()) == current
+    assert any(line.startswith("shapeset_tanh--seed0.json: trained by a recipe or data its entry no longer uses; "
+                               f"moved to {moved / 'shapeset_tanh--seed0.json'} (kept)") for line in said)
 
 
 def test_a_crash_loses_no_finished_run(fake_train, tmp_path):
