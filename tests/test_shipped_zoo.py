@@ -75,6 +75,20 @@ def test_each_shipped_mnist_model_scores_what_its_card_says_on_the_real_test_spl
     assert error <= 0.03  # a trained model, far from chance (90%)
 
 
+@pytest.mark.parametrize("name", sorted(n for n in shipped() if n.startswith("shapeset_")))
+@pytest.mark.usefixtures("zoo_home")
+def test_each_shipped_shapeset_model_scores_what_its_card_says_on_its_regenerated_test_split(name, capsys):
+    from rectifier_zoo.datasets import shapeset
+
+    hp = latest_card(name)["hyperparameters"]
+    assert hp["shapeset_generator"] == shapeset.GENERATOR  # trained on today's generator, not an earlier one
+    # The run's seed drew its data; each split has its own stream, so the test split alone is drawn the same.
+    x, y = shapeset.load(seed=hp["seed"], n_train=0, n_valid=0).test
+    error = recomputed_error(name, x, y, capsys)
+    assert error == pytest.approx(latest_card(name)["metrics"]["test_error"], abs=1e-4)
+    assert error <= 0.55  # better than chance (2/3), if far from the paper's
+
+
 @pytest.mark.usefixtures("zoo_home")
 def test_the_shipped_mnist_model_is_one_command_from_tf_serving(tmp_path):
     """`rectifier-zoo export mnist_rect_l1 --export-dir serving ...` as the README says, then saved_model_cli."""
