@@ -104,11 +104,11 @@ def variant_lines(runs):
                 if cell.mode != chosen_mode:
                     continue
                 words = options_words(dataset, dataset_options(cell.results[0]))
-                lines.append(f"| `{name}` | {words} | {cell.runs_label()} | {cell.error_text()} | "
-                             f"{change_text(cell, faithful)} | {cell.zeros_text()} |")
-                if faithful.n:
-                    variant_row, faithful_row, _ = paired(cell, faithful)
-                    changes.setdefault(name, {})[f"{words}, {chosen_mode} runs"] = (variant_row.mean - faithful_row.mean) * 100
+                delta, text = change(cell, faithful)
+                lines.append(f"| `{name}` | {words} | {cell.runs_label()} | {cell.error_text()} | {text} | "
+                             f"{cell.zeros_text()} |")
+                if delta is not None:
+                    changes.setdefault(name, {})[f"{words}, {chosen_mode} runs"] = delta
     gaps = [sentence for name, found in changes.items() if (sentence := gap_sentence(name, runs, found))]
     return lines + [""] + [g for sentence in gaps for g in (sentence, "")] + stale_lines(runs)
 
@@ -128,14 +128,15 @@ def paired(cell, faithful):
     return targets.Row.of("variant", cell.results), targets.Row.of("faithful", baseline), against
 
 
-def change_text(cell, faithful) -> str:
-    """A variant's mean test error minus the faithful data's, in points, judged against the seeds' spread."""
+def change(cell, faithful):
+    """``(points, text)``: a variant's mean test error minus the faithful data's, in points, and in
+    words judged against the seeds' spread (``points`` None: no faithful run to compare with)."""
     if not faithful.n:
-        return "no faithful run of this mode to compare with"
+        return None, "no faithful run of this mode to compare with"
     variant_row, faithful_row, against = paired(cell, faithful)
     _, reason = targets.compare(variant_row, faithful_row)
     delta = (variant_row.mean - faithful_row.mean) * 100
-    return f"{delta:+.2f} points, {against} ({targets.QUALIFIERS[reason]})"
+    return delta, f"{delta:+.2f} points, {against} ({targets.QUALIFIERS[reason]})"
 
 
 def gap_sentence(name, runs, changes) -> str:

@@ -238,17 +238,13 @@ def free_graph_memory():
 SUPERSEDED_DIR = "superseded"
 
 
-def move_superseded(paths, say=print) -> list:
+def move_superseded(paths, say=print) -> None:
     """Move aside each finished run (``.json`` and its ``.keras``) that no longer fits its run id.
 
     Such a file (a run on an earlier generator, or at a rate or L1 since tuned) would be
     loaded in place of the run now planned; moved into ``<out>/superseded/`` it is kept,
     and a report reading ``<out>`` lists it among the other recipes or earlier data.
-
-    Returns:
-        The new paths of the moved JSONs.
     """
-    moved = []
     for path in paths:
         if not (path.exists() and superseded(json.loads(path.read_text()))):
             continue
@@ -261,8 +257,6 @@ def move_superseded(paths, say=print) -> list:
         path.replace(target)  # last: until here the run still reads as finished where it was
         say(f"{path.name}: trained by a recipe or data its entry no longer uses; moved to {target} (kept), "
             "training the run again")
-        moved.append(target)
-    return moved
 
 
 def _free_name(path: pathlib.Path) -> pathlib.Path:

@@ -154,8 +154,8 @@ def superseded(result) -> bool:
     """Whether a finished run no longer stands for its run id: trained on earlier data, or by a
     recipe (rate, schedule, or an L1 outside an L1 sweep) its entry no longer uses.
 
-    Its file blocks the run that would replace it (reproduce loads a finished run, never
-    retrains it), so reproduce refuses to start until it is moved aside.
+    Its file would block the run that replaces it (reproduce loads a finished run, never
+    retrains it), so reproduce moves it aside first (``reproduction.move_superseded``).
     """
     if hyperparameters(result).get("l1_sweep"):
         return not on_recipe_shape(result)  # a sweep point's L1 is in its run id
