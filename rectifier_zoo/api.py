@@ -62,7 +62,8 @@ def train(
         callbacks: more Keras callbacks.
         **recipe_overrides: replace recipe fields (``learning_rate``, ``batch_size``,
             ``patience``, ``momentum``), or ``l1``, or ``softplus_alpha`` (a softplus
-            entry's α of ``(1/α)·softplus(αx)``, see ``zoo.build_model``).
+            entry's α of ``(1/α)·softplus(αx)``, see ``zoo.build_model``), or
+            ``pretrain_l1`` (a ``_dae`` entry's L1 on the codes while pre-training).
 
     Example:
 
@@ -86,7 +87,7 @@ def train(
             raise ConfigError(f"{name} has no L1 penalty; use the {name.replace('_dae', '')}_l1 entry")
         spec = dataclasses.replace(spec, l1=validation.number("l1", l1, low=0.0))
     alpha = zoo.check_softplus_alpha(spec, recipe_overrides.pop("softplus_alpha", None))
-    recipe = spec.recipe
+    recipe = recipes.with_pretrain_l1(spec.recipe, recipe_overrides.pop("pretrain_l1", None), name)
     if quick:
         recipe = recipes.quick(recipe)
     if epochs is not None:
@@ -95,7 +96,7 @@ def train(
     unknown = set(recipe_overrides) - fields
     if unknown:
         raise ConfigError(
-            f"unknown training option(s) {sorted(unknown)}; allowed: {sorted(fields | {'l1', 'softplus_alpha'})}"
+            f"unknown training option(s) {sorted(unknown)}; allowed: {sorted(fields | {'l1', 'softplus_alpha', 'pretrain_l1'})}"
         )
     recipe = dataclasses.replace(recipe, **recipe_overrides)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from rectifier_zoo import validation
+from rectifier_zoo.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,3 +90,17 @@ def quick(recipe: Recipe) -> Recipe:
     if recipe.pretrain is not None:
         recipe = dataclasses.replace(recipe, pretrain=dataclasses.replace(recipe.pretrain, epochs=QUICK_PRETRAIN_EPOCHS))
     return recipe
+
+
+def with_pretrain_l1(recipe: Recipe, l1: float | None, name: str = "this entry") -> Recipe:
+    """``recipe`` with its pre-training L1 set to ``l1`` (None: ``recipe`` unchanged).
+
+    The paper pre-trains and fine-tunes with one coefficient; once the fine-tuning
+    L1 is tuned, the two part, and this is how a run brings them back together.
+    """
+    if l1 is None:
+        return recipe
+    if recipe.pretrain is None:
+        raise ConfigError(f"{name} is not pre-trained, so it has no pre-training L1; use its _dae entry")
+    l1 = validation.number("pretrain_l1", l1, low=0.0)
+    return dataclasses.replace(recipe, pretrain=dataclasses.replace(recipe.pretrain, l1=l1))

@@ -135,7 +135,11 @@ def on_recipe_shape(result) -> bool:
     spec = _spec(result)
     if not on_current_data(result):
         return False
-    return spec is None or recipe_key(hyperparameters(result)) == recipe_key(spec.recipe.to_dict())
+    if spec is None:
+        return True
+    hp, current = hyperparameters(result), spec.recipe.to_dict()
+    # Pre-training is part of the recipe too: a run pre-trained with another L1 or rate is another recipe.
+    return recipe_key(hp) == recipe_key(current) and hp.get("pretrain") == current["pretrain"]
 
 
 def on_current_recipe(result) -> bool:

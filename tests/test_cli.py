@@ -77,6 +77,12 @@ def test_unknown_entry_is_one_line_with_suggestions(capsys):
     assert err == ["rectifier-zoo train: error: unknown zoo entry 'mnist_rect_l2'; did you mean 'mnist_rect_l1' or 'mnist_rect' or 'mnist_rect_dae'?"]
 
 
+def test_pretrain_l1_of_an_entry_never_pre_trained_is_one_line(capsys):
+    assert main(["train", "mnist_rect", "--pretrain-l1", "0.0001"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["rectifier-zoo train: error: mnist_rect is not pre-trained, so it has no pre-training L1; use its _dae entry"]
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

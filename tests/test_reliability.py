@@ -336,6 +336,8 @@ def test_train_refuses_bad_arguments_before_any_work(tmp_path):
         ({"momentum": 1.0}, ConfigError, "momentum must lie in"),
         ({"l1": -1.0}, ConfigError, "has no L1 penalty"),
         ({"name": "shapeset_rect_l1", "l1": float("nan")}, ConfigError, "l1 must be finite"),
+        ({"pretrain_l1": 1e-4}, ConfigError, "shapeset_rect is not pre-trained.*use its _dae entry"),
+        ({"name": "shapeset_rect_l1_dae", "pretrain_l1": -1.0}, ConfigError, "pretrain_l1 must lie in"),
         ({"warmup": 3}, ConfigError, r"unknown training option\(s\) \['warmup'\]"),
         ({"seed": -1}, ConfigError, "seed must lie in"),
         ({"seed": "0"}, ConfigError, "seed must be an integer"),

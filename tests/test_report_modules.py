@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from rectifier_zoo import cells, datasets, neurons, paper, reproduction_summary, results, targets
+from rectifier_zoo import cells, datasets, neurons, paper, report_tables, reproduction_summary, results, targets
 from rectifier_zoo.datasets import shapeset
 from test_reproduction import fake
 
@@ -45,6 +45,16 @@ def test_runs_are_sorted_once_into_what_they_are():
     assert runs.earlier == [earlier] and runs.sweep_runs == [sweep] and runs.variant_runs == [variant]
     assert results.alpha_of(alpha) == math.inf and results.is_sweep(alpha) and results.is_sweep(variant)
     assert runs.datasets() == {"shapeset"}
+
+
+def test_a_run_pre_trained_with_another_l1_is_another_recipe():
+    entry = fake("mnist_rect_l1_dae", 0, 0.015, (0.8, 0.9, 0.9))
+    apart = fake("mnist_rect_l1_dae", 0, 0.012, (0.8, 0.9, 0.9), pretrain_l1=1e-4)
+    assert entry["hyperparameters"]["pretrain"]["l1"] == paper.PAPER_L1
+    assert apart["hyperparameters"]["pretrain"]["l1"] == 1e-4
+    assert results.on_current_recipe(entry) and not results.superseded(entry)
+    assert not results.on_recipe_shape(apart) and results.superseded(apart)
+    assert "DAE pre-training 5 epochs per layer at rate 0.01, L1 0.0001" in report_tables.recipe_text(apart["hyperparameters"])
 
 
 def test_options_slug_is_sorted_and_lower_case():

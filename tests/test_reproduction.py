@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from rectifier_zoo import cli, datasets, report, reproduction, zoo
+from rectifier_zoo import cli, datasets, recipes, report, reproduction, zoo
 from rectifier_zoo.cells import Cell
 from rectifier_zoo.datasets import shapeset
 from rectifier_zoo.report_figures import knee_sentence
@@ -23,13 +23,14 @@ def _quiet_zoo_home(zoo_home, monkeypatch):
 
 
 def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=None, sweep=False, epochs=3,
-         generator=shapeset.GENERATOR, options=None):
+         generator=shapeset.GENERATOR, options=None, pretrain_l1=None):
     """A valid ``TrainResult.to_dict()`` with the given figures (errors and zeros as fractions), by the
     entry's current rate and (unless ``l1`` says otherwise) L1.
 
     Results on generated data (Shapeset) record the generator they were made with (today's unless
     ``generator`` says otherwise; None: not recorded, as before the audit); ``options`` are data
-    options (a variant's run).
+    options (a variant's run). A ``_dae`` entry's run is pre-trained by its recipe, with
+    ``pretrain_l1`` in place of the recipe's pre-training L1 when given.
     """
     layers = {f"hidden_{i + 1}": {"zeros": z, "dead": d, "mean": 0.1} for i, (z, d) in enumerate(zip(zeros, dead))}
     history = {"loss": [1.0 - 0.1 * e for e in range(epochs)], "val_accuracy": [0.5 + 0.05 * e for e in range(epochs)]}
@@ -43,6 +44,7 @@ def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=None, s
         hp[version_key] = generator
     if options:
         hp["dataset_options"] = dict(options)
+    hp["pretrain"] = recipes.with_pretrain_l1(spec.recipe, pretrain_l1, name).to_dict()["pretrain"]
     return TrainResult(
         name=name,
         dataset=dataset,

@@ -88,6 +88,8 @@ def configure(subparsers):
     p.add_argument("--patience", type=positive_int,
                    help="override the recipe's early stopping: epochs without a better validation error")
     p.add_argument("--l1", type=float, help="override the L1 penalty (_l1 entries only)")
+    p.add_argument("--pretrain-l1", type=float,
+                   help="override the L1 penalty on the codes while pre-training (_dae entries only)")
     p.add_argument(
         "--checkpoint-dir", type=pathlib.Path, help="per-epoch checkpoints; rerun with the same dir to resume"
     )
@@ -122,6 +124,8 @@ def run_train(args):
         overrides["patience"] = args.patience
     if args.l1 is not None:
         overrides["l1"] = args.l1
+    if args.pretrain_l1 is not None:
+        overrides["pretrain_l1"] = args.pretrain_l1
     result = train(
         args.name,
         epochs=args.epochs,
