@@ -1,4 +1,4 @@
-"""The report's figures, as PNGs: sparsity and dead units, learning curves, Figure 3, the α sweep, sample grids.
+"""The report's figures, as PNGs: sparsity, learning curves, dead units in fine-tuning, Figure 3, the α sweep, samples.
 
 Each ``plot_*`` draws one figure from result dicts (or ``Cell``s of them), writes
 it atomically into ``fig_dir`` under a name made of its dataset, and returns its
@@ -92,6 +92,30 @@ def plot_curves(dataset, cells, fig_dir):
     axes[0].legend(fontsize=8)
     fig.suptitle(f"{label(dataset)}: learning curves")
     return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_curves.png")
+
+
+def plot_dead_through_training(dataset, curves, fig_dir):
+    """Dead units (%) of each layer after each fine-tuning epoch; one colour per group, one line per run.
+
+    ``curves``: ``{group label: [{layer: [dead fraction per epoch]} for each run]}``.
+    """
+    from matplotlib.figure import Figure
+
+    layers = sorted({layer for runs in curves.values() for run in runs for layer in run})
+    fig = Figure(figsize=(4 * len(layers), 4), layout="constrained")
+    axes = fig.subplots(1, len(layers), squeeze=False)[0]
+    for k, (group, runs) in enumerate(curves.items()):
+        for i, run in enumerate(runs):
+            for ax, layer in zip(axes, layers):
+                ys = [v * 100 for v in run.get(layer, [])]
+                ax.plot(range(1, len(ys) + 1), ys, color=f"C{k % 10}", lw=1.2, label=group if i == 0 else None)
+    for ax, layer in zip(axes, layers):
+        ax.set_title(f"{layer}: dead units (%)")
+        ax.set_xlabel("fine-tuning epoch")
+        ax.set_ylim(0, 100)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(3, len(curves)), fontsize=8)
+    fig.suptitle(f"{label(dataset)}: units pre-training left dead, through fine-tuning")
+    return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_pretraining_dead.png")
 
 
 def plot_sweep(dataset, runs, fig_dir):

@@ -54,6 +54,7 @@ from rectifier_zoo.report_tables import (
     table_rows,
     targets_section,
 )
+from rectifier_zoo.report_pretraining import pretraining_section
 from rectifier_zoo.report_variants import generated_data_section
 from rectifier_zoo.results import Runs, group_by_name, load_results, mode
 
@@ -87,6 +88,7 @@ class Report:
         lines += generated_data_section(runs, fig_dir)
         lines += figure3_section(runs.results, runs.sweep_runs, fig_dir)
         lines += figure_sections(runs.by_name, fig_dir)
+        lines += pretraining_section(runs.table_runs + runs.other_recipe, fig_dir)
         lines += alpha_section(runs.results, fig_dir)
         lines += runs_appendix(runs.results, skipped)
         return lines

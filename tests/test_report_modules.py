@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from rectifier_zoo import cells, datasets, neurons, paper, report_tables, reproduction_summary, results, targets
+from rectifier_zoo import cells, datasets, neurons, paper, report_pretraining, report_tables, reproduction_summary, results, targets
 from rectifier_zoo.datasets import shapeset
 from test_reproduction import fake
 
@@ -55,6 +55,30 @@ def test_a_run_pre_trained_with_another_l1_is_another_recipe():
     assert results.on_current_recipe(entry) and not results.superseded(entry)
     assert not results.on_recipe_shape(apart) and results.superseded(apart)
     assert "DAE pre-training 5 epochs per layer at rate 0.01, L1 0.0001" in report_tables.recipe_text(apart["hyperparameters"])
+
+
+def dae_run(seed, error, dead, pretrain_l1=None):
+    """A pre-trained MNIST run whose dead fractions per layer go from ``dead[0]`` to ``dead[1]``."""
+    run = fake("mnist_rect_l1_dae", seed, error, (0.8, 0.9, 0.9), pretrain_l1=pretrain_l1, epochs=3)
+    for i, (first, last) in enumerate(zip(*dead), start=1):
+        run["history"][f"hidden_{i}_dead"] = [first, (first + last) / 2, last]
+    return run
+
+
+def test_the_pretraining_section_sets_dead_units_beside_the_error_by_pretraining_l1(tmp_path):
+    runs = [dae_run(0, 0.0142, ((0.0, 0.60, 0.21), (0.0, 0.36, 0.19))),
+            dae_run(1, 0.0166, ((0.0, 0.70, 0.55), (0.0, 0.48, 0.53))),
+            dae_run(0, 0.0125, ((0.0, 0.02, 0.01), (0.0, 0.01, 0.0)), pretrain_l1=1e-4),
+            fake("mnist_rect_l1", 0, 0.015, (0.87, 0.75, 0.70)),  # not pre-trained: not in the section
+            fake("mnist_tanh_dae", 0, 0.016, (0.0, 0.0, 0.0))]  # a tanh unit is never dead: nor is it
+    assert report_pretraining.pretrain_l1(runs[0]) == paper.PAPER_L1
+    text = "\n".join(report_pretraining.pretraining_section(runs, tmp_path))
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert rows == ["| `mnist_rect_l1_dae` | 0.0001 | 0.0001 | 1 | 1.25% | 0 / 2 / 1 | 0 / 1 / 0 |",
+                    "| `mnist_rect_l1_dae` | 0.001 | 0.0001 | 2 | 1.54 ± 0.17% | 0 / 65 / 38 | 0 / 42 / 36 |"]
+    assert "(figures/mnist_pretraining_dead.png)" in text
+    assert (tmp_path / "mnist_pretraining_dead.png").stat().st_size > 10_000
+    assert report_pretraining.pretraining_section(runs[3:], tmp_path) == []
 
 
 def test_options_slug_is_sorted_and_lower_case():
@@ -123,7 +147,7 @@ def test_a_stand_in_dataset_gets_the_papers_figure_named_so():
 # The report's stack, lowest first: each module imports only modules before it (function-level imports
 # count; ``tests/test_architecture.py`` checks the whole package for cycles).
 REPORT_STACK = ("paper", "results", "cells", "targets", "plots", "report_tables", "report_figures", "report_variants",
-                "report", "reproduction", "reproduction_summary")
+                "report_pretraining", "report", "reproduction", "reproduction_summary")
 
 
 @pytest.mark.parametrize("index", range(len(REPORT_STACK)))

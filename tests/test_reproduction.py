@@ -38,7 +38,7 @@ def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=None, s
     spec = zoo.get_spec(name)
     dataset = spec.dataset
     l1 = spec.l1 if l1 is None else l1
-    hp = {"learning_rate": spec.recipe.learning_rate, "seed": seed, "l1": l1, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep}
+    hp = {"learning_rate": spec.recipe.learning_rate, "seed": seed, "l1": l1, "neuron": spec.neuron, "quick": quick, "hidden": [1000] * 3, "l1_sweep": sweep}
     version_key = datasets.descriptor(dataset).version_key
     if version_key and generator is not None:
         hp[version_key] = generator

@@ -1,0 +1,93 @@
+"""The report's section on DAE pre-training: the units it leaves dead, by its L1 penalty.
+
+Greedy pre-training with an L1 penalty on the codes can switch rectifier units off
+for good: a unit no example activates passes no gradient, in pre-training or in
+fine-tuning. For every pre-trained run (the table's and other recipes' alike), the
+section sets the dead units after the first fine-tuning epoch (what pre-training
+left) and at the end beside the test error, grouped by the pre-training L1, and
+draws the dead fraction of each layer through fine-tuning.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from rectifier_zoo import neurons
+from rectifier_zoo.cells import label, pm
+from rectifier_zoo.plots import plot_dead_through_training
+from rectifier_zoo.results import hyperparameters, mode, seed_of
+
+
+def pretrain_l1(result) -> float:
+    """The L1 penalty a run pre-trained with (a recorded None: the classifier's own)."""
+    hp = hyperparameters(result)
+    l1 = hp["pretrain"].get("l1")
+    return float(hp.get("l1", 0.0) if l1 is None else l1)
+
+
+def dead_history(result) -> dict:
+    """``{layer: [dead fraction after each fine-tuning epoch]}`` (validation sample), layers in order."""
+    history = result.get("history") or {}
+    keys = sorted(k for k in history if k.startswith("hidden_") and k.endswith("_dead"))
+    return {k[: -len("_dead")]: history[k] for k in keys if history[k]}
+
+
+def pretrained_runs(results) -> list:
+    """The full runs of rectifying nets that were pre-trained and recorded their dead units per epoch
+    (a saturating unit is never exactly zero, so never dead)."""
+    def rectifying(r):
+        neuron = hyperparameters(r).get("neuron")
+        return neuron in neurons.BY_NAME and neurons.BY_NAME[neuron].family == neurons.RECTIFYING
+
+    return [r for r in results
+            if mode(r) == "full" and hyperparameters(r).get("pretrain") and rectifying(r) and dead_history(r)]
+
+
+def groups(runs) -> dict:
+    """``{(entry, pre-training L1): [runs]}``, in order."""
+    grouped = {}
+    for r in sorted(runs, key=lambda r: (r["name"], pretrain_l1(r), seed_of(r))):
+        grouped.setdefault((r["name"], pretrain_l1(r)), []).append(r)
+    return grouped
+
+
+def dead_text(members, epoch) -> str:
+    """Mean dead units per layer (%) at ``epoch`` (0: the first, -1: the last), as ``"0 / 60 / 21"``."""
+    layers = dead_history(members[0])
+    return " / ".join(
+        f"{statistics.fmean(dead_history(r)[layer][epoch] for r in members) * 100:.0f}" for layer in layers
+    )
+
+
+def table_lines(grouped) -> list:
+    lines = ["| entry | pre-training L1 | fine-tuning L1 | runs | test error | dead after epoch 1 (%) | dead at the end (%) |",
+             "|---|---|---|---|---|---|---|"]
+    for (name, l1), members in grouped.items():
+        tune_l1 = sorted({float(hyperparameters(r).get("l1", 0.0)) for r in members})
+        errors = [r["test_error"] for r in members]
+        lines.append(f"| `{name}` | {l1:g} | {', '.join(f'{v:g}' for v in tune_l1)} | {len(members)} | "
+                     f"{pm(errors, 2)}% | {dead_text(members, 0)} | {dead_text(members, -1)} |")
+    return lines
+
+
+def pretraining_section(results, fig_dir) -> list:
+    """The section's Markdown lines (none when no run was pre-trained); writes one figure per dataset."""
+    runs = pretrained_runs(results)
+    if not runs:
+        return []
+    lines = ["## DAE pre-training: the units it leaves dead", "",
+             "Dead units: the share of a layer's units that no example of the validation sample activates, "
+             "after each fine-tuning epoch (so the first column is what pre-training left). A unit dead after "
+             "pre-training gets no gradient in fine-tuning unless the layer below changes what it sees. "
+             "Grouped by the L1 penalty on the codes while pre-training; runs of every recipe are shown.", ""]
+    by_dataset = {}
+    for r in runs:
+        by_dataset.setdefault(r["dataset"], []).append(r)
+    for dataset, members in sorted(by_dataset.items()):
+        grouped = groups(members)
+        curves = {f"{name[len(dataset) + 1:]}, pre-training L1 {l1:g}": [dead_history(r) for r in group]
+                  for (name, l1), group in grouped.items()}
+        figure = plot_dead_through_training(dataset, curves, fig_dir)
+        lines += [f"### {label(dataset)}", ""] + table_lines(grouped) + [""]
+        lines += [f"![{label(dataset)}: dead units through fine-tuning](figures/{figure.name})", ""]
+    return lines
