@@ -17,6 +17,7 @@ from rectifier_zoo.layers import TiedDenseAutoencoder
 from rectifier_zoo.recipes import PretrainConfig
 from rectifier_zoo.models import block_layers, hidden_layers
 from rectifier_zoo.regularizers import ActivityL1
+from rectifier_zoo.sparsity_stats import code_stats
 
 
 def layer_l1(model, index) -> float:
@@ -63,15 +64,19 @@ def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1):
 
     Returns:
         One dict per layer: ``layer``, ``reconstruction_before``, ``reconstruction_after``
-        (mean per-example loss on clean inputs), ``epochs``, ``seconds``.
+        (mean per-example loss on clean inputs), ``epochs``, ``seconds``, and ``codes``: the
+        ``zeros``, ``dead`` and ``mean`` of the trained layer's codes of ``x``
+        (``sparsity_stats.code_stats``).
     """
     codes = np.asarray(x, dtype="float32")
     report = []
     for index, dense in enumerate(hidden_layers(model), start=1):
         l1 = layer_l1(model, index) if config.l1 is None else config.l1
         _, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
-        report.append(layer_report)
         codes = next_codes(model, index, codes)
+        # What fine-tuning starts from: a unit that no training example activates now gets no gradient.
+        layer_report["codes"] = code_stats(codes)
+        report.append(layer_report)
     return report
 
 

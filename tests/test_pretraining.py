@@ -62,3 +62,18 @@ def test_tanh_codes_get_a_symmetric_autoencoder_and_unbounded_codes_are_refused(
     assert ae.input_range == "symmetric"
     with pytest.raises(ConfigError, match="sigmoid_xent reconstruction needs inputs in"):
         pretrain_layer(model.get_layer("hidden_1"), 3 * codes, config)
+
+
+def test_the_report_gives_the_codes_fine_tuning_starts_from_and_a_heavy_l1_kills_units():
+    from rectifier_zoo.sparsity_stats import sparsity
+
+    x, _ = blobs(400)
+    dead = {}
+    for l1 in (0.0, 1.0):
+        model = build_classifier(20, 3, hidden=(16, 12), seed=0)
+        report = pretrain(model, x, PretrainConfig(epochs=3, learning_rate=0.05, l1=l1), verbose=0)
+        measured = sparsity(model, x)
+        for r in report:  # the pre-trained net's own codes of x, measured apart
+            assert r["codes"] == pytest.approx(measured[r["layer"]])
+        dead[l1] = [r["codes"]["dead"] for r in report]
+    assert all(heavy > light + 0.2 for heavy, light in zip(dead[1.0], dead[0.0])), dead
