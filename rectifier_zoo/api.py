@@ -63,7 +63,8 @@ def train(
         **recipe_overrides: replace recipe fields (``learning_rate``, ``batch_size``,
             ``patience``, ``momentum``), or ``l1``, or ``softplus_alpha`` (a softplus
             entry's α of ``(1/α)·softplus(αx)``, see ``zoo.build_model``), or
-            ``pretrain_l1`` (a ``_dae`` entry's L1 on the codes while pre-training).
+            ``pretrain_l1``, ``pretrain_learning_rate``, ``pretrain_epochs`` (a ``_dae``
+            entry's L1 on the codes, SGD rate and epochs per layer while pre-training).
 
     Example:
 
@@ -87,7 +88,8 @@ def train(
             raise ConfigError(f"{name} has no L1 penalty; use the {name.replace('_dae', '')}_l1 entry")
         spec = dataclasses.replace(spec, l1=validation.number("l1", l1, low=0.0))
     alpha = zoo.check_softplus_alpha(spec, recipe_overrides.pop("softplus_alpha", None))
-    recipe = recipes.with_pretrain_l1(spec.recipe, recipe_overrides.pop("pretrain_l1", None), name)
+    pretraining = {k: recipe_overrides.pop(k, None) for k in recipes.PRETRAIN_OVERRIDES}
+    recipe = recipes.with_pretraining(spec.recipe, pretraining, name)
     if quick:
         recipe = recipes.quick(recipe)
     if epochs is not None:
@@ -96,7 +98,7 @@ def train(
     unknown = set(recipe_overrides) - fields
     if unknown:
         raise ConfigError(
-            f"unknown training option(s) {sorted(unknown)}; allowed: {sorted(fields | {'l1', 'softplus_alpha', 'pretrain_l1'})}"
+            f"unknown training option(s) {sorted(unknown)}; allowed: {sorted(fields | {'l1', 'softplus_alpha', *recipes.PRETRAIN_OVERRIDES})}"
         )
     recipe = dataclasses.replace(recipe, **recipe_overrides)
 

@@ -92,15 +92,23 @@ def quick(recipe: Recipe) -> Recipe:
     return recipe
 
 
-def with_pretrain_l1(recipe: Recipe, l1: float | None, name: str = "this entry") -> Recipe:
-    """``recipe`` with its pre-training L1 set to ``l1`` (None: ``recipe`` unchanged).
+# train()'s names for the pre-training fields it can override, e.g. ``pretrain_l1`` for ``PretrainConfig.l1``.
+PRETRAIN_OVERRIDES = {"pretrain_l1": "l1", "pretrain_learning_rate": "learning_rate", "pretrain_epochs": "epochs"}
 
-    The paper pre-trains and fine-tunes with one coefficient; once the fine-tuning
-    L1 is tuned, the two part, and this is how a run brings them back together.
+
+def with_pretraining(recipe: Recipe, overrides: dict, name: str = "this entry") -> Recipe:
+    """``recipe`` with the pre-training fields ``overrides`` names (``PRETRAIN_OVERRIDES``; None values
+    are left alone) replaced.
+
+    The paper pre-trains and fine-tunes with one L1 coefficient; once the fine-tuning
+    L1 is tuned, the two part, and ``pretrain_l1`` is how a run brings them together.
     """
-    if l1 is None:
+    fields = {PRETRAIN_OVERRIDES[k]: v for k, v in overrides.items() if v is not None}
+    if not fields:
         return recipe
     if recipe.pretrain is None:
-        raise ConfigError(f"{name} is not pre-trained, so it has no pre-training L1; use its _dae entry")
-    l1 = validation.number("pretrain_l1", l1, low=0.0)
-    return dataclasses.replace(recipe, pretrain=dataclasses.replace(recipe.pretrain, l1=l1))
+        given = ", ".join(sorted(k for k, v in overrides.items() if v is not None))
+        raise ConfigError(f"{name} is not pre-trained, so {given} cannot apply; use its _dae entry")
+    if "l1" in fields:
+        fields["l1"] = validation.number("pretrain_l1", fields["l1"], low=0.0)
+    return dataclasses.replace(recipe, pretrain=dataclasses.replace(recipe.pretrain, **fields))

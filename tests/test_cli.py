@@ -80,7 +80,7 @@ def test_unknown_entry_is_one_line_with_suggestions(capsys):
 def test_pretrain_l1_of_an_entry_never_pre_trained_is_one_line(capsys):
     assert main(["train", "mnist_rect", "--pretrain-l1", "0.0001"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["rectifier-zoo train: error: mnist_rect is not pre-trained, so it has no pre-training L1; use its _dae entry"]
+    assert err == ["rectifier-zoo train: error: mnist_rect is not pre-trained, so pretrain_l1 cannot apply; use its _dae entry"]
 
 
 @pytest.mark.parametrize(

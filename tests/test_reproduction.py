@@ -44,7 +44,7 @@ def fake(name, seed, error, zeros, dead=(0.0, 0.0, 0.0), quick=False, l1=None, s
         hp[version_key] = generator
     if options:
         hp["dataset_options"] = dict(options)
-    hp["pretrain"] = recipes.with_pretrain_l1(spec.recipe, pretrain_l1, name).to_dict()["pretrain"]
+    hp["pretrain"] = recipes.with_pretraining(spec.recipe, {"pretrain_l1": pretrain_l1}, name).to_dict()["pretrain"]
     return TrainResult(
         name=name,
         dataset=dataset,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from rectifier_zoo.cli.arguments import positive_float, positive_int
+from rectifier_zoo.cli.arguments import non_negative_float, positive_float, positive_int
 
 _TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 
@@ -88,8 +88,11 @@ def configure(subparsers):
     p.add_argument("--patience", type=positive_int,
                    help="override the recipe's early stopping: epochs without a better validation error")
     p.add_argument("--l1", type=float, help="override the L1 penalty (_l1 entries only)")
-    p.add_argument("--pretrain-l1", type=float,
+    p.add_argument("--pretrain-l1", type=non_negative_float,
                    help="override the L1 penalty on the codes while pre-training (_dae entries only)")
+    p.add_argument("--pretrain-learning-rate", type=positive_float,
+                   help="override the SGD learning rate while pre-training (_dae entries only)")
+    p.add_argument("--pretrain-epochs", type=positive_int, help="override the pre-training epochs per layer (_dae entries only)")
     p.add_argument(
         "--checkpoint-dir", type=pathlib.Path, help="per-epoch checkpoints; rerun with the same dir to resume"
     )
@@ -124,8 +127,9 @@ def run_train(args):
         overrides["patience"] = args.patience
     if args.l1 is not None:
         overrides["l1"] = args.l1
-    if args.pretrain_l1 is not None:
-        overrides["pretrain_l1"] = args.pretrain_l1
+    for key in ("pretrain_l1", "pretrain_learning_rate", "pretrain_epochs"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
     result = train(
         args.name,
         epochs=args.epochs,
