@@ -145,7 +145,7 @@ def recipe_text(hp) -> str:
     rate += f", ×{factor:g} after {decay} epochs without a validation gain" if decay else " (constant)"
     stop = f"early stopping after {hp.get('patience', '?')} epochs without gain, at most {hp.get('epochs', '?')} epochs"
     pre = hp.get("pretrain")
-    pre_l1 = f", L1 {pre['l1']:g}" if pre and pre.get("l1") else ""
+    pre_l1 = f", L1 {pre['l1']:g}" if pre and pre.get("l1") is not None else ""
     pre = f"; DAE pre-training {pre['epochs']} epochs per layer at rate {pre['learning_rate']:g}{pre_l1}" if pre else ""
     l1 = f"L1 {hp['l1']:g}, " if hp.get("l1") else ""
     return f"{l1}{sgd}, batch {batch}, {rate}, {stop}{pre}"
