@@ -1,11 +1,11 @@
-"""The report's section on DAE pre-training: the units it leaves dead, by its L1 penalty.
+"""The report's section on DAE pre-training: the units it leaves dead, by how it pre-trained.
 
 Greedy pre-training with an L1 penalty on the codes can switch rectifier units off
 for good: a unit no example activates passes no gradient, in pre-training or in
 fine-tuning. For every pre-trained run (the table's and other recipes' alike), the
-section sets the dead units after the first fine-tuning epoch (what pre-training
-left) and at the end beside the test error, grouped by the pre-training L1, and
-draws the dead fraction of each layer through fine-tuning.
+section sets the dead units right after pre-training, after the first fine-tuning
+epoch and at the end beside the test error, grouped by how the run pre-trained
+(rate, epochs, L1), and draws the dead fraction of each layer through fine-tuning.
 """
 
 from __future__ import annotations
@@ -23,6 +23,17 @@ def pretrain_l1(result) -> float:
     hp = hyperparameters(result)
     l1 = hp["pretrain"].get("l1")
     return float(hp.get("l1", 0.0) if l1 is None else l1)
+
+
+def pretraining_key(result) -> tuple:
+    """What sets a run's pre-training apart: ``(rate, epochs per layer, L1)``."""
+    pre = hyperparameters(result)["pretrain"]
+    return float(pre["learning_rate"]), int(pre["epochs"]), pretrain_l1(result)
+
+
+def pretraining_text(key) -> str:
+    rate, epochs, l1 = key
+    return f"rate {rate:g}, {epochs} epochs, L1 {l1:g}"
 
 
 def dead_history(result) -> dict:
@@ -44,29 +55,41 @@ def pretrained_runs(results) -> list:
 
 
 def groups(runs) -> dict:
-    """``{(entry, pre-training L1): [runs]}``, in order."""
+    """``{(entry, pretraining_key): [runs]}``, in order."""
     grouped = {}
-    for r in sorted(runs, key=lambda r: (r["name"], pretrain_l1(r), seed_of(r))):
-        grouped.setdefault((r["name"], pretrain_l1(r)), []).append(r)
+    for r in sorted(runs, key=lambda r: (r["name"], pretraining_key(r), seed_of(r))):
+        grouped.setdefault((r["name"], pretraining_key(r)), []).append(r)
     return grouped
 
 
+def percent(values) -> str:
+    return f"{statistics.fmean(values) * 100:.0f}"
+
+
 def dead_text(members, epoch) -> str:
-    """Mean dead units per layer (%) at ``epoch`` (0: the first, -1: the last), as ``"0 / 60 / 21"``."""
+    """Mean dead units per layer (%) after fine-tuning ``epoch`` (0: the first, -1: the last): ``"0 / 60 / 21"``."""
     layers = dead_history(members[0])
-    return " / ".join(
-        f"{statistics.fmean(dead_history(r)[layer][epoch] for r in members) * 100:.0f}" for layer in layers
-    )
+    return " / ".join(percent(dead_history(r)[layer][epoch] for r in members) for layer in layers)
+
+
+def pretrained_dead_text(members) -> str:
+    """Mean dead units per layer (%) on the training codes right after pre-training ("—": not recorded)."""
+    reports = [r.get("pretraining") or [] for r in members]
+    if not all(report and all("codes" in layer for layer in report) for report in reports):
+        return "—"  # runs made before pre-training recorded its codes
+    return " / ".join(percent(layers[i]["codes"]["dead"] for layers in reports) for i in range(len(reports[0])))
 
 
 def table_lines(grouped) -> list:
-    lines = ["| entry | pre-training L1 | fine-tuning L1 | runs | test error | dead after epoch 1 (%) | dead at the end (%) |",
-             "|---|---|---|---|---|---|---|"]
-    for (name, l1), members in grouped.items():
+    lines = ["| entry | pre-training | fine-tuning L1 | runs | test error | dead after pre-training (%) "
+             "| after fine-tuning's epoch 1 (%) | at the end (%) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (name, key), members in grouped.items():
         tune_l1 = sorted({float(hyperparameters(r).get("l1", 0.0)) for r in members})
         errors = [r["test_error"] for r in members]
-        lines.append(f"| `{name}` | {l1:g} | {', '.join(f'{v:g}' for v in tune_l1)} | {len(members)} | "
-                     f"{pm(errors, 2)}% | {dead_text(members, 0)} | {dead_text(members, -1)} |")
+        lines.append(f"| `{name}` | {pretraining_text(key)} | {', '.join(f'{v:g}' for v in tune_l1)} | {len(members)} | "
+                     f"{pm(errors, 2)}% | {pretrained_dead_text(members)} | {dead_text(members, 0)} | "
+                     f"{dead_text(members, -1)} |")
     return lines
 
 
@@ -76,17 +99,18 @@ def pretraining_section(results, fig_dir) -> list:
     if not runs:
         return []
     lines = ["## DAE pre-training: the units it leaves dead", "",
-             "Dead units: the share of a layer's units that no example of the validation sample activates, "
-             "after each fine-tuning epoch (so the first column is what pre-training left). A unit dead after "
-             "pre-training gets no gradient in fine-tuning unless the layer below changes what it sees. "
-             "Grouped by the L1 penalty on the codes while pre-training; runs of every recipe are shown.", ""]
+             "Dead units: the share of a layer's units that no example activates: of the training set right "
+             "after pre-training (recorded since the zoo's pre-training reports its codes), then of the "
+             "validation sample after each fine-tuning epoch. A unit dead after pre-training gets no gradient "
+             "in fine-tuning unless the layer below changes what it sees. Grouped by how the runs pre-trained "
+             "(SGD rate, epochs per layer, L1 penalty on the codes); runs of every recipe are shown.", ""]
     by_dataset = {}
     for r in runs:
         by_dataset.setdefault(r["dataset"], []).append(r)
     for dataset, members in sorted(by_dataset.items()):
         grouped = groups(members)
-        curves = {f"{name[len(dataset) + 1:]}, pre-training L1 {l1:g}": [dead_history(r) for r in group]
-                  for (name, l1), group in grouped.items()}
+        curves = {f"{name[len(dataset) + 1:]}, pre-training {pretraining_text(key)}": [dead_history(r) for r in group]
+                  for (name, key), group in grouped.items()}
         figure = plot_dead_through_training(dataset, curves, fig_dir)
         lines += [f"### {label(dataset)}", ""] + table_lines(grouped) + [""]
         lines += [f"![{label(dataset)}: dead units through fine-tuning](figures/{figure.name})", ""]
