@@ -36,6 +36,12 @@ def pretraining_text(key) -> str:
     return f"rate {rate:g}, {epochs} epochs, L1 {l1:g}"
 
 
+def fine_tuning_key(result) -> tuple:
+    """What sets a run's fine-tuning apart here: ``(rate, L1)``."""
+    hp = hyperparameters(result)
+    return float(hp.get("learning_rate", 0.0)), float(hp.get("l1", 0.0))
+
+
 def dead_history(result) -> dict:
     """``{layer: [dead fraction after each fine-tuning epoch]}`` (validation sample), layers in order."""
     history = result.get("history") or {}
@@ -55,10 +61,10 @@ def pretrained_runs(results) -> list:
 
 
 def groups(runs) -> dict:
-    """``{(entry, pretraining_key): [runs]}``, in order."""
+    """``{(entry, pretraining_key, fine_tuning_key): [runs]}``, in order."""
     grouped = {}
-    for r in sorted(runs, key=lambda r: (r["name"], pretraining_key(r), seed_of(r))):
-        grouped.setdefault((r["name"], pretraining_key(r)), []).append(r)
+    for r in sorted(runs, key=lambda r: (r["name"], pretraining_key(r), fine_tuning_key(r), seed_of(r))):
+        grouped.setdefault((r["name"], pretraining_key(r), fine_tuning_key(r)), []).append(r)
     return grouped
 
 
@@ -81,14 +87,13 @@ def pretrained_dead_text(members) -> str:
 
 
 def table_lines(grouped) -> list:
-    lines = ["| entry | pre-training | fine-tuning L1 | runs | test error | dead after pre-training (%) "
+    lines = ["| entry | pre-training | fine-tuning | runs | valid error | test error | dead after pre-training (%) "
              "| after fine-tuning's epoch 1 (%) | at the end (%) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for (name, key), members in grouped.items():
-        tune_l1 = sorted({float(hyperparameters(r).get("l1", 0.0)) for r in members})
-        errors = [r["test_error"] for r in members]
-        lines.append(f"| `{name}` | {pretraining_text(key)} | {', '.join(f'{v:g}' for v in tune_l1)} | {len(members)} | "
-                     f"{pm(errors, 2)}% | {pretrained_dead_text(members)} | {dead_text(members, 0)} | "
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (name, key, (rate, l1)), members in grouped.items():
+        valid, test = ([r[k] for r in members] for k in ("valid_error", "test_error"))
+        lines.append(f"| `{name}` | {pretraining_text(key)} | rate {rate:g}, L1 {l1:g} | {len(members)} | "
+                     f"{pm(valid, 2)}% | {pm(test, 2)}% | {pretrained_dead_text(members)} | {dead_text(members, 0)} | "
                      f"{dead_text(members, -1)} |")
     return lines
 
@@ -103,14 +108,14 @@ def pretraining_section(results, fig_dir) -> list:
              "after pre-training (recorded since the zoo's pre-training reports its codes), then of the "
              "validation sample after each fine-tuning epoch. A unit dead after pre-training gets no gradient "
              "in fine-tuning unless the layer below changes what it sees. Grouped by how the runs pre-trained "
-             "(SGD rate, epochs per layer, L1 penalty on the codes); runs of every recipe are shown.", ""]
+             "(SGD rate, epochs per layer, L1 penalty on the codes) and fine-tuned (rate, L1); runs of every recipe are shown.", ""]
     by_dataset = {}
     for r in runs:
         by_dataset.setdefault(r["dataset"], []).append(r)
     for dataset, members in sorted(by_dataset.items()):
         grouped = groups(members)
-        curves = {f"{name[len(dataset) + 1:]}, pre-training {pretraining_text(key)}": [dead_history(r) for r in group]
-                  for (name, key), group in grouped.items()}
+        curves = {f"{name[len(dataset) + 1:]}, pre-training {pretraining_text(key)}, fine-tuning rate {tune[0]:g}":
+                  [dead_history(r) for r in group] for (name, key, tune), group in grouped.items()}
         figure = plot_dead_through_training(dataset, curves, fig_dir)
         lines += [f"### {label(dataset)}", ""] + table_lines(grouped) + [""]
         lines += [f"![{label(dataset)}: dead units through fine-tuning](figures/{figure.name})", ""]
