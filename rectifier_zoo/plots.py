@@ -102,7 +102,7 @@ def plot_dead_through_training(dataset, curves, fig_dir):
     from matplotlib.figure import Figure
 
     layers = sorted({layer for runs in curves.values() for run in runs for layer in run})
-    fig = Figure(figsize=(4 * len(layers), 4), layout="constrained")
+    fig = Figure(figsize=(max(12, 4 * len(layers)), 4 + 0.25 * len(curves)), layout="constrained")
     axes = fig.subplots(1, len(layers), squeeze=False)[0]
     for k, (group, runs) in enumerate(curves.items()):
         for i, run in enumerate(runs):
@@ -113,7 +113,7 @@ def plot_dead_through_training(dataset, curves, fig_dir):
         ax.set_title(f"{layer}: dead units (%)")
         ax.set_xlabel("fine-tuning epoch")
         ax.set_ylim(0, 100)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(3, len(curves)), fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(2, len(curves)), fontsize=8)
     fig.suptitle(f"{label(dataset)}: units pre-training left dead, through fine-tuning")
     return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_pretraining_dead.png")
 

@@ -114,7 +114,7 @@ def pretraining_section(results, fig_dir) -> list:
         by_dataset.setdefault(r["dataset"], []).append(r)
     for dataset, members in sorted(by_dataset.items()):
         grouped = groups(members)
-        curves = {f"{name[len(dataset) + 1:]}, pre-training {pretraining_text(key)}, fine-tuning rate {tune[0]:g}":
+        curves = {f"{name[len(dataset) + 1:]}: pre-training {pretraining_text(key)}; fine-tuning rate {tune[0]:g}":
                   [dead_history(r) for r in group] for (name, key, tune), group in grouped.items()}
         figure = plot_dead_through_training(dataset, curves, fig_dir)
         lines += [f"### {label(dataset)}", ""] + table_lines(grouped) + [""]
