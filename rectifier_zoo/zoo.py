@@ -21,7 +21,7 @@ import math
 from rectifier_zoo import datasets, neurons, paper, validation
 from rectifier_zoo.errors import ConfigError, UnknownModelError
 from rectifier_zoo.paths import REPO_ROOT
-from rectifier_zoo.recipes import PretrainConfig, Recipe
+from rectifier_zoo.recipes import PretrainConfig, Recipe, with_pretraining
 
 # Where `rectifier-zoo tune` records its searches (read by tuning/, never by get_spec).
 TUNED_DIR = REPO_ROOT / "tuning" / "results"
@@ -32,8 +32,8 @@ class Tuned:
     """Values chosen on the validation split, adopted into an entry's declaration.
 
     Args:
-        learning_rate, l1, pretrain_learning_rate: the chosen values (None: the
-            recipe's stays).
+        learning_rate, l1, pretrain_learning_rate, pretrain_epochs: the chosen
+            values (None: the recipe's stays).
         record: the search's record this comes from, relative to the repository
             (``tuning/results/<name>.json``).
         note: how the values were chosen, beyond the record's own search.
@@ -45,13 +45,14 @@ class Tuned:
     learning_rate: float | None = None
     l1: float | None = None
     pretrain_learning_rate: float | None = None
+    pretrain_epochs: int | None = None
     record: str = ""
     note: str = ""
     inherited_from: str = ""
 
     def values(self) -> dict:
         """The chosen values that are set, by hyper-parameter name."""
-        names = ("learning_rate", "l1", "pretrain_learning_rate")
+        names = ("learning_rate", "l1", "pretrain_learning_rate", "pretrain_epochs")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
@@ -162,14 +163,12 @@ def tuned_hyperparameters(name) -> dict | None:
 
 
 def apply_tuned(spec: ZooSpec, hp) -> ZooSpec:
-    """``spec`` with learning rate, L1 and pre-training rate from ``hp`` (a dict of chosen values)."""
+    """``spec`` with learning rate, L1, pre-training rate and epochs from ``hp`` (a dict of chosen values)."""
     if not hp:
         return spec
     recipe = spec.recipe
-    if "pretrain_learning_rate" in hp and recipe.pretrain is not None:
-        recipe = dataclasses.replace(
-            recipe, pretrain=dataclasses.replace(recipe.pretrain, learning_rate=hp["pretrain_learning_rate"])
-        )
+    if recipe.pretrain is not None:  # a search of an entry without pre-training never chooses these
+        recipe = with_pretraining(recipe, {k: hp.get(k) for k in ("pretrain_learning_rate", "pretrain_epochs")}, spec.name)
     if "learning_rate" in hp:
         recipe = dataclasses.replace(recipe, learning_rate=hp["learning_rate"])
     l1 = hp.get("l1", spec.l1) if spec.l1 else spec.l1

@@ -143,3 +143,13 @@ def test_catalog_says_what_each_entry_trains_with_and_where_that_comes_from(empt
     rz.export(rz.build_model("mnist_tanh", hidden=(4,)), hub.EXPORTS_DIR, result={"test_error": 0.02}, verbose=0)
     found = rz.catalog("mnist_tanh")[0].trained
     assert (found.where, found.version, found.test_error) == ("shipped", 1, 0.02)
+
+
+def test_adopted_pre_training_values_reach_a_dae_entrys_recipe_only():
+    spec = zoo.get_spec("mnist_tanh_dae", tuned=False)
+    chosen = zoo.apply_tuned(spec, {"learning_rate": 0.03, "pretrain_learning_rate": 0.003, "pretrain_epochs": 10})
+    assert (chosen.recipe.learning_rate, chosen.recipe.pretrain.learning_rate, chosen.recipe.pretrain.epochs) == (0.03, 0.003, 10)
+    assert chosen.recipe.pretrain.l1 == spec.recipe.pretrain.l1  # what was not chosen stays
+    plain = zoo.apply_tuned(zoo.get_spec("mnist_tanh", tuned=False), {"learning_rate": 0.03})
+    assert plain.recipe.pretrain is None and plain.recipe.learning_rate == 0.03
+    assert zoo.Tuned(learning_rate=0.03, pretrain_epochs=10).values() == {"learning_rate": 0.03, "pretrain_epochs": 10}
