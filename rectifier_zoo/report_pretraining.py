@@ -53,8 +53,8 @@ def pretrained_runs(results) -> list:
     """The full runs of rectifying nets that were pre-trained and recorded their dead units per epoch
     (a saturating unit is never exactly zero, so never dead)."""
     def rectifying(r):
-        neuron = hyperparameters(r).get("neuron")
-        return neuron in neurons.BY_NAME and neurons.BY_NAME[neuron].family == neurons.RECTIFYING
+        neuron = neurons.BY_NAME.get(hyperparameters(r).get("neuron"))
+        return neuron is not None and neuron.family == neurons.RECTIFYING
 
     return [r for r in results
             if mode(r) == "full" and hyperparameters(r).get("pretrain") and rectifying(r) and dead_history(r)]

@@ -21,7 +21,7 @@ import math
 from rectifier_zoo import datasets, neurons, paper, validation
 from rectifier_zoo.errors import ConfigError, UnknownModelError
 from rectifier_zoo.paths import REPO_ROOT
-from rectifier_zoo.recipes import PretrainConfig, Recipe, with_pretraining
+from rectifier_zoo.recipes import PRETRAIN_OVERRIDES, PretrainConfig, Recipe, with_pretraining
 
 # Where `rectifier-zoo tune` records its searches (read by tuning/, never by get_spec).
 TUNED_DIR = REPO_ROOT / "tuning" / "results"
@@ -168,7 +168,7 @@ def apply_tuned(spec: ZooSpec, hp) -> ZooSpec:
         return spec
     recipe = spec.recipe
     if recipe.pretrain is not None:  # a search of an entry without pre-training never chooses these
-        recipe = with_pretraining(recipe, {k: hp.get(k) for k in ("pretrain_learning_rate", "pretrain_epochs")}, spec.name)
+        recipe = with_pretraining(recipe, {k: hp.get(k) for k in PRETRAIN_OVERRIDES}, spec.name)
     if "learning_rate" in hp:
         recipe = dataclasses.replace(recipe, learning_rate=hp["learning_rate"])
     l1 = hp.get("l1", spec.l1) if spec.l1 else spec.l1

@@ -6,6 +6,7 @@ import argparse
 import pathlib
 
 from rectifier_zoo.cli.arguments import non_negative_float, positive_float, positive_int
+from rectifier_zoo.recipes import PRETRAIN_OVERRIDES
 
 _TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 
@@ -127,7 +128,7 @@ def run_train(args):
         overrides["patience"] = args.patience
     if args.l1 is not None:
         overrides["l1"] = args.l1
-    for key in ("pretrain_l1", "pretrain_learning_rate", "pretrain_epochs"):
+    for key in PRETRAIN_OVERRIDES:  # --pretrain-l1 and the others, by train()'s names
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     result = train(
