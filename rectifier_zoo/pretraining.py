@@ -52,7 +52,7 @@ def reconstruction_error(ae, x, batch_size=1000) -> float:
     return total / max(len(x), 1)
 
 
-def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1):
+def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1, x_valid=None):
     """Pre-train the hidden layers of ``model`` greedily on ``x``, in place.
 
     Args:
@@ -61,19 +61,27 @@ def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1):
         config: a ``PretrainConfig``.
         seed: seed of the corruption noise.
         verbose: Keras verbosity of each layer's ``fit``.
+        x_valid: validation examples, or None. When given, each layer's report adds
+            ``reconstruction_valid``, the loss on their codes: the paper chose its
+            pre-training hyperparameters on reconstruction error, and a training
+            figure only falls with more epochs.
 
     Returns:
         One dict per layer: ``layer``, ``reconstruction_before``, ``reconstruction_after``
         (mean per-example loss on clean inputs), ``epochs``, ``seconds``, and ``codes``: the
         ``zeros``, ``dead`` and ``mean`` of the trained layer's codes of ``x``
-        (``sparsity_stats.code_stats``).
+        (``sparsity_stats.code_stats``); with ``x_valid``, ``reconstruction_valid`` too.
     """
     codes = np.asarray(x, dtype="float32")
+    valid = None if x_valid is None else np.asarray(x_valid, dtype="float32")
     report = []
     for index, dense in enumerate(hidden_layers(model), start=1):
         l1 = layer_l1(model, index) if config.l1 is None else config.l1
-        _, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
+        ae, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
         codes = next_codes(model, index, codes)
+        if valid is not None:
+            layer_report["reconstruction_valid"] = reconstruction_error(ae, valid)
+            valid = next_codes(model, index, valid)
         # What fine-tuning starts from: a unit that no training example activates now gets no gradient.
         layer_report["codes"] = code_stats(codes)
         report.append(layer_report)

@@ -222,7 +222,7 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
     facts = run_facts(recipe, seed, data_fingerprint(x, y) if checkpoint_dir else None)
     compile_model(model, recipe, len(x))
     if recipe.pretrain is not None and state is None:
-        pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose)
+        pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose, x_valid=xv)
         if checkpoint_dir:  # a crash in fine-tuning must not cost the pre-training
             checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": pretraining, "run": facts})
             state = checkpoint.load_state(checkpoint_dir)

@@ -77,3 +77,17 @@ def test_the_report_gives_the_codes_fine_tuning_starts_from_and_a_heavy_l1_kills
             assert r["codes"] == pytest.approx(measured[r["layer"]])
         dead[l1] = [r["codes"]["dead"] for r in report]
     assert all(heavy > light + 0.2 for heavy, light in zip(dead[1.0], dead[0.0])), dead
+
+
+def test_the_validation_reconstruction_error_is_measured_on_each_layers_validation_codes():
+    x, _ = blobs(300)
+    xv, _ = blobs(100, seed=5)
+    config = PretrainConfig(epochs=2, learning_rate=0.05)
+    plain = pretrain(build_classifier(20, 3, hidden=(16, 12), seed=0), x, config, verbose=0)
+    assert all("reconstruction_valid" not in r for r in plain)
+    # Validating on the training set itself must give the training figure, layer by layer.
+    same = pretrain(build_classifier(20, 3, hidden=(16, 12), seed=0), x, config, verbose=0, x_valid=x)
+    assert [r["reconstruction_valid"] for r in same] == pytest.approx([r["reconstruction_after"] for r in same])
+    other = pretrain(build_classifier(20, 3, hidden=(16, 12), seed=0), x, config, verbose=0, x_valid=xv)
+    for r in other:
+        assert np.isfinite(r["reconstruction_valid"]) and r["reconstruction_valid"] < r["reconstruction_before"], r

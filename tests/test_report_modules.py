@@ -74,14 +74,19 @@ def test_the_pretraining_section_sets_dead_units_beside_the_error_by_pretraining
     assert report_pretraining.pretrain_l1(runs[0]) == paper.PAPER_L1
     text = "\n".join(report_pretraining.pretraining_section(runs, tmp_path))
     rows = [line for line in text.splitlines() if line.startswith("| `")]
-    assert rows == ["| `mnist_rect_l1_dae` | rate 0.01, 5 epochs, L1 0.0001 | rate 0.03, L1 0.0001 | 1 | 1.25% | 1.25% | — | 0 / 2 / 1 | 0 / 1 / 0 |",
+    assert rows == ["| `mnist_rect_l1_dae` | rate 0.01, 5 epochs, L1 0.0001 | rate 0.03, L1 0.0001 | 1 | 1.25% | 1.25% | — | 0 / 2 / 1 | 0 / 1 / 0 | — |",
                     "| `mnist_rect_l1_dae` | rate 0.01, 5 epochs, L1 0.001 | rate 0.03, L1 0.0001 | 2 | 1.54 ± 0.17% | 1.54 ± 0.17% | — | 0 / 65 / 38 "
-                    "| 0 / 42 / 36 |"]
+                    "| 0 / 42 / 36 | — |"]
     assert "(figures/mnist_pretraining_dead.png)" in text
     for run, dead in zip(runs[:2], ((0.0, 0.7, 0.3), (0.0, 0.8, 0.5))):  # recorded by today's pre-training
-        run["pretraining"] = [{"layer": f"hidden_{i}", "codes": {"dead": d}} for i, d in enumerate(dead, start=1)]
+        run["pretraining"] = [{"layer": f"hidden_{i}", "codes": {"dead": d}, "reconstruction_after": 2.0 * i + results.seed_of(run),
+                               "reconstruction_valid": 3.0 * i} for i, d in enumerate(dead, start=1)]
     rows = report_pretraining.table_lines(report_pretraining.groups(report_pretraining.pretrained_runs(runs)))
     assert "| 1.54 ± 0.17% | 0 / 75 / 40 | 0 / 65 / 38 |" in rows[-1] and "| 1.25% | 1.25% | — |" in rows[-2]
+    assert rows[-1].endswith("| 2.5 / 4.5 / 6.5 (valid 3.0 / 6.0 / 9.0) |")
+    del runs[1]["pretraining"][0]["reconstruction_valid"]  # one run from before validation was measured
+    rows = report_pretraining.table_lines(report_pretraining.groups(report_pretraining.pretrained_runs(runs)))
+    assert rows[-1].endswith("| 2.5 / 4.5 / 6.5 |")
     assert (tmp_path / "mnist_pretraining_dead.png").stat().st_size > 10_000
     assert report_pretraining.pretraining_section(runs[3:], tmp_path) == []
 
