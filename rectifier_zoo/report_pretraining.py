@@ -78,12 +78,17 @@ def dead_text(members, epoch) -> str:
     return " / ".join(percent(dead_history(r)[layer][epoch] for r in members) for layer in layers)
 
 
+def layer_means(reports, value, fmt) -> str:
+    """``fmt`` of the mean of ``value(layer report)`` over runs, per layer: ``"0 / 65 / 38"``."""
+    return " / ".join(fmt(statistics.fmean(value(layers[i]) for layers in reports)) for i in range(len(reports[0])))
+
+
 def pretrained_dead_text(members) -> str:
     """Mean dead units per layer (%) on the training codes right after pre-training ("—": not recorded)."""
     reports = [r.get("pretraining") or [] for r in members]
     if not all(report and all("codes" in layer for layer in report) for report in reports):
         return "—"  # runs made before pre-training recorded its codes
-    return " / ".join(percent(layers[i]["codes"]["dead"] for layers in reports) for i in range(len(reports[0])))
+    return layer_means(reports, lambda layer: layer["codes"]["dead"], lambda v: f"{v * 100:.0f}")
 
 
 def reconstruction_text(members) -> str:
@@ -92,14 +97,9 @@ def reconstruction_text(members) -> str:
     reports = [r.get("pretraining") or [] for r in members]
     if not all(reports) or not all("reconstruction_after" in layer for layers in reports for layer in layers):
         return "—"
-
-    def per_layer(key):
-        return " / ".join(f"{statistics.fmean(layers[i][key] for layers in reports):.1f}"
-                          for i in range(len(reports[0])))
-
-    text = per_layer("reconstruction_after")
+    text = layer_means(reports, lambda layer: layer["reconstruction_after"], "{:.1f}".format)
     if all("reconstruction_valid" in layer for layers in reports for layer in layers):
-        text += f" (valid {per_layer('reconstruction_valid')})"
+        text += f" (valid {layer_means(reports, lambda layer: layer['reconstruction_valid'], '{:.1f}'.format)})"
     return text
 
 
@@ -124,7 +124,9 @@ def pretraining_section(results, fig_dir) -> list:
              "Dead units: the share of a layer's units that no example activates: of the training set right "
              "after pre-training (recorded since the zoo's pre-training reports its codes), then of the "
              "validation sample after each fine-tuning epoch. A unit dead after pre-training gets no gradient "
-             "in fine-tuning unless the layer below changes what it sees. Reconstruction error: each layer's mean per-example loss on clean codes of the training images (and of the validation images, where recorded); the paper chose pre-training hyperparameters on it. Grouped by how the runs pre-trained "
+             "in fine-tuning unless the layer below changes what it sees. Reconstruction error: each layer's mean "
+             "per-example loss on clean codes of the training images (and of the validation images, where "
+             "recorded); the paper chose pre-training hyperparameters on it. Grouped by how the runs pre-trained "
              "(SGD rate, epochs per layer, L1 penalty on the codes) and fine-tuned (rate, L1); runs of every recipe are shown.", ""]
     by_dataset = {}
     for r in runs:

@@ -89,5 +89,6 @@ def test_the_validation_reconstruction_error_is_measured_on_each_layers_validati
     same = pretrain(build_classifier(20, 3, hidden=(16, 12), seed=0), x, config, verbose=0, x_valid=x)
     assert [r["reconstruction_valid"] for r in same] == pytest.approx([r["reconstruction_after"] for r in same])
     other = pretrain(build_classifier(20, 3, hidden=(16, 12), seed=0), x, config, verbose=0, x_valid=xv)
-    for r in other:
+    for r, trained in zip(other, same):  # other data, other figure (the training codes were not reused)
         assert np.isfinite(r["reconstruction_valid"]) and r["reconstruction_valid"] < r["reconstruction_before"], r
+        assert r["reconstruction_valid"] != pytest.approx(trained["reconstruction_valid"]), r
