@@ -61,7 +61,7 @@ def train(
         verbose: 0 silent, 1 progress bars, 2 a line per epoch.
         callbacks: more Keras callbacks.
         **recipe_overrides: replace recipe fields (``learning_rate``, ``batch_size``,
-            ``patience``, ``momentum``), or ``l1``, or ``softplus_alpha`` (a softplus
+            ``patience``, ``momentum``, ``lr_decay_patience``), or ``l1``, or ``softplus_alpha`` (a softplus
             entry's α of ``(1/α)·softplus(αx)``, see ``zoo.build_model``), or
             ``pretrain_l1``, ``pretrain_learning_rate``, ``pretrain_epochs`` (a ``_dae``
             entry's L1 on the codes, SGD rate and epochs per layer while pre-training).

@@ -37,9 +37,14 @@ def pretraining_text(key) -> str:
 
 
 def fine_tuning_key(result) -> tuple:
-    """What sets a run's fine-tuning apart here: ``(rate, L1)``."""
+    """What sets a run's fine-tuning apart here: ``(rate, L1, rate-decay patience)`` (patience 0: constant rate)."""
     hp = hyperparameters(result)
-    return float(hp.get("learning_rate", 0.0)), float(hp.get("l1", 0.0))
+    return float(hp.get("learning_rate", 0.0)), float(hp.get("l1", 0.0)), int(hp.get("lr_decay_patience", 0))
+
+
+def fine_tuning_text(key) -> str:
+    rate, l1, decay = key
+    return f"rate {rate:g}" + (f" (÷10 after {decay} epochs without a better valid error)" if decay else "") + f", L1 {l1:g}"
 
 
 def dead_history(result) -> dict:
@@ -107,9 +112,9 @@ def table_lines(grouped) -> list:
     lines = ["| entry | pre-training | fine-tuning | runs | valid error | test error | dead after pre-training (%) "
              "| after fine-tuning's epoch 1 (%) | at the end (%) | reconstruction error after pre-training |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    for (name, key, (rate, l1)), members in grouped.items():
+    for (name, key, tune), members in grouped.items():
         valid, test = ([r[k] for r in members] for k in ("valid_error", "test_error"))
-        lines.append(f"| `{name}` | {pretraining_text(key)} | rate {rate:g}, L1 {l1:g} | {len(members)} | "
+        lines.append(f"| `{name}` | {pretraining_text(key)} | {fine_tuning_text(tune)} | {len(members)} | "
                      f"{pm(valid, 2)}% | {pm(test, 2)}% | {pretrained_dead_text(members)} | {dead_text(members, 0)} | "
                      f"{dead_text(members, -1)} | {reconstruction_text(members)} |")
     return lines
@@ -127,13 +132,13 @@ def pretraining_section(results, fig_dir) -> list:
              "in fine-tuning unless the layer below changes what it sees. Reconstruction error: each layer's mean "
              "per-example loss on clean codes of the training images (and of the validation images, where "
              "recorded); the paper chose pre-training hyperparameters on it. Grouped by how the runs pre-trained "
-             "(SGD rate, epochs per layer, L1 penalty on the codes) and fine-tuned (rate, L1); runs of every recipe are shown.", ""]
+             "(SGD rate, epochs per layer, L1 penalty on the codes) and fine-tuned (rate, any decay of it, L1); runs of every recipe are shown.", ""]
     by_dataset = {}
     for r in runs:
         by_dataset.setdefault(r["dataset"], []).append(r)
     for dataset, members in sorted(by_dataset.items()):
         grouped = groups(members)
-        curves = {f"{name[len(dataset) + 1:]}: pre-training {pretraining_text(key)}; fine-tuning rate {tune[0]:g}":
+        curves = {f"{name[len(dataset) + 1:]}: pre-training {pretraining_text(key)}; fine-tuning {fine_tuning_text(tune)}":
                   [dead_history(r) for r in group] for (name, key, tune), group in grouped.items()}
         figure = plot_dead_through_training(dataset, curves, fig_dir)
         lines += [f"### {label(dataset)}", ""] + table_lines(grouped) + [""]

@@ -103,13 +103,15 @@ def test_bad_options_exit_non_zero_with_one_line(argv, message, capsys):
 @pytest.mark.usefixtures("zoo_home")
 def test_train_end_to_end(tmp_path, capsys):
     out = tmp_path / "out"
-    argv = ["train", "shapeset_rect_l1", "--quick", "--epochs", "1", "--patience", "7", "--out", str(out), "--verbose", "0"]
+    argv = ["train", "shapeset_rect_l1", "--quick", "--epochs", "1", "--patience", "7", "--lr-decay-patience", "2",
+            "--out", str(out), "--verbose", "0"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "shapeset_rect_l1: test error" in printed and "28.62%" in printed  # beside the paper's
     result = json.loads((out / "shapeset_rect_l1.json").read_text())
     assert result["epochs"] == 1 and result["dataset"] == "shapeset" and result["hyperparameters"]["quick"]
     assert result["hyperparameters"]["patience"] == 7  # --patience replaces the quick recipe's
+    assert result["hyperparameters"]["lr_decay_patience"] == 2  # --lr-decay-patience too
     assert 0.0 <= result["test_error"] <= 1.0 and set(result["sparsity"]) == {"hidden_1", "hidden_2", "hidden_3"}
     assert (out / "shapeset_rect_l1.keras").stat().st_size > 1_000_000
 

@@ -91,6 +91,17 @@ def test_the_pretraining_section_sets_dead_units_beside_the_error_by_pretraining
     assert report_pretraining.pretraining_section(runs[3:], tmp_path) == []
 
 
+def test_a_run_whose_fine_tuning_rate_decays_is_a_group_of_its_own():
+    constant = dae_run(0, 0.0142, ((0.0, 0.60, 0.21), (0.0, 0.36, 0.19)))
+    decaying = dae_run(1, 0.0130, ((0.0, 0.60, 0.21), (0.0, 0.36, 0.19)))
+    decaying["hyperparameters"]["lr_decay_patience"] = 3
+    assert not results.on_current_recipe(decaying)  # never the entry's own cell
+    rows = report_pretraining.table_lines(report_pretraining.groups([constant, decaying]))[2:]
+    assert [row.split(" | ")[2] for row in rows] == [
+        "rate 0.03, L1 0.0001", "rate 0.03 (÷10 after 3 epochs without a better valid error), L1 0.0001"]
+    assert ["1.42%" in rows[0], "1.30%" in rows[1]] == [True, True]
+
+
 def test_options_slug_is_sorted_and_lower_case():
     assert results.options_slug({"swap": False, "antialias": True}) == "--antialias-true--swap-false"
     assert results.options_slug({}) == ""

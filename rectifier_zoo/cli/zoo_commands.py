@@ -8,6 +8,8 @@ import pathlib
 from rectifier_zoo.cli.arguments import non_negative_float, positive_float, positive_int
 from rectifier_zoo.recipes import PRETRAIN_OVERRIDES
 
+TRAIN_OVERRIDES = ("learning_rate", "batch_size", "patience", "lr_decay_patience", "l1", *PRETRAIN_OVERRIDES)
+
 _TRUE, _FALSE = ("true", "yes", "on"), ("false", "no", "off")
 
 
@@ -88,6 +90,9 @@ def configure(subparsers):
     p.add_argument("--batch-size", type=positive_int, help="override the recipe's mini-batch size")
     p.add_argument("--patience", type=positive_int,
                    help="override the recipe's early stopping: epochs without a better validation error")
+    p.add_argument("--lr-decay-patience", type=positive_int,
+                   help="divide the learning rate by 10 after this many epochs without a better validation "
+                   "error (default: the recipe's; 0 keeps the paper's constant rate)")
     p.add_argument("--l1", type=float, help="override the L1 penalty (_l1 entries only)")
     p.add_argument("--pretrain-l1", type=non_negative_float,
                    help="override the L1 penalty on the codes while pre-training (_dae entries only)")
@@ -119,18 +124,8 @@ def run_train(args):
 
     zoo.get_spec(args.name)  # an unknown name fails before anything loads
     dataset_options = dataset_options_of(args)
-    overrides = {}
-    if args.learning_rate is not None:
-        overrides["learning_rate"] = args.learning_rate
-    if args.batch_size is not None:
-        overrides["batch_size"] = args.batch_size
-    if args.patience is not None:
-        overrides["patience"] = args.patience
-    if args.l1 is not None:
-        overrides["l1"] = args.l1
-    for key in PRETRAIN_OVERRIDES:  # --pretrain-l1 and the others, by train()'s names
-        if getattr(args, key) is not None:
-            overrides[key] = getattr(args, key)
+    # The override flags' dest names are train()'s keyword names; an absent flag keeps the recipe's.
+    overrides = {key: getattr(args, key) for key in TRAIN_OVERRIDES if getattr(args, key) is not None}
     result = train(
         args.name,
         epochs=args.epochs,
