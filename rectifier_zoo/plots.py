@@ -113,7 +113,7 @@ def plot_dead_through_training(dataset, curves, fig_dir):
         ax.set_title(f"{layer}: dead units (%)")
         ax.set_xlabel("fine-tuning epoch")
         ax.set_ylim(0, 100)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(2, len(curves)), fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=1, fontsize=8)
     fig.suptitle(f"{label(dataset)}: units pre-training left dead, through fine-tuning")
     return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_pretraining_dead.png")
 
