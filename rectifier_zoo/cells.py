@@ -98,6 +98,12 @@ def alpha_text(alpha) -> str:
     return "∞" if math.isinf(alpha) else f"{alpha:g}"
 
 
+def rate_text(rate, decay, factor) -> str:
+    """An SGD rate and its schedule in words: ``"rate 0.03, ×0.1 after 3 epochs without a validation gain"``."""
+    schedule = f", ×{factor:g} after {decay} epochs without a validation gain" if decay else " (constant)"
+    return f"rate {rate:g}{schedule}"
+
+
 # ---------------------------------------------------------------- labels
 
 

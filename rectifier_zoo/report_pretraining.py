@@ -13,9 +13,9 @@ from __future__ import annotations
 import statistics
 
 from rectifier_zoo import neurons
-from rectifier_zoo.cells import label, pm
+from rectifier_zoo.cells import label, pm, rate_text
 from rectifier_zoo.plots import plot_dead_through_training
-from rectifier_zoo.results import hyperparameters, mode, seed_of
+from rectifier_zoo.results import hyperparameters, mode, recipe_key, seed_of
 
 
 def pretrain_l1(result) -> float:
@@ -37,14 +37,15 @@ def pretraining_text(key) -> str:
 
 
 def fine_tuning_key(result) -> tuple:
-    """What sets a run's fine-tuning apart here: ``(rate, L1, rate-decay patience)`` (patience 0: constant rate)."""
+    """What sets a run's fine-tuning apart here: ``(rate, rate-decay patience, decay factor, L1)``."""
     hp = hyperparameters(result)
-    return float(hp.get("learning_rate", 0.0)), float(hp.get("l1", 0.0)), int(hp.get("lr_decay_patience", 0))
+    rate, _, _, decay, factor = recipe_key(hp)
+    return float(rate), int(decay), float(factor), float(hp.get("l1", 0.0))
 
 
 def fine_tuning_text(key) -> str:
-    rate, l1, decay = key
-    return f"rate {rate:g}" + (f" (÷10 after {decay} epochs without a better valid error)" if decay else "") + f", L1 {l1:g}"
+    rate, decay, factor, l1 = key
+    return f"{rate_text(rate, decay, factor)}, L1 {l1:g}"
 
 
 def dead_history(result) -> dict:

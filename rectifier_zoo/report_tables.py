@@ -12,7 +12,7 @@ from __future__ import annotations
 import pathlib
 
 from rectifier_zoo import paper, targets, zoo
-from rectifier_zoo.cells import Cell, data_label, data_tag, earlier_data_text, label, paper_error, paper_zeros, row_label
+from rectifier_zoo.cells import Cell, data_label, data_tag, earlier_data_text, label, paper_error, paper_zeros, rate_text, row_label
 from rectifier_zoo.results import MODES, data_version, descriptor, hyperparameters, mode, recipe_key
 
 
@@ -141,8 +141,7 @@ def recipe_text(hp) -> str:
     """A recipe in words, from a result's hyper-parameters."""
     rate, batch, momentum, decay, factor = recipe_key(hp)
     sgd = f"SGD with momentum {momentum:g}" if momentum else "plain SGD"
-    rate = f"rate {rate:g}"
-    rate += f", ×{factor:g} after {decay} epochs without a validation gain" if decay else " (constant)"
+    rate = rate_text(rate, decay, factor)
     stop = f"early stopping after {hp.get('patience', '?')} epochs without gain, at most {hp.get('epochs', '?')} epochs"
     pre = hp.get("pretrain")
     pre_l1 = f", L1 {pre['l1']:g}" if pre and pre.get("l1") is not None else ""

@@ -74,8 +74,8 @@ def test_the_pretraining_section_sets_dead_units_beside_the_error_by_pretraining
     assert report_pretraining.pretrain_l1(runs[0]) == paper.PAPER_L1
     text = "\n".join(report_pretraining.pretraining_section(runs, tmp_path))
     rows = [line for line in text.splitlines() if line.startswith("| `")]
-    assert rows == ["| `mnist_rect_l1_dae` | rate 0.01, 5 epochs, L1 0.0001 | rate 0.03, L1 0.0001 | 1 | 1.25% | 1.25% | — | 0 / 2 / 1 | 0 / 1 / 0 | — |",
-                    "| `mnist_rect_l1_dae` | rate 0.01, 5 epochs, L1 0.001 | rate 0.03, L1 0.0001 | 2 | 1.54 ± 0.17% | 1.54 ± 0.17% | — | 0 / 65 / 38 "
+    assert rows == ["| `mnist_rect_l1_dae` | rate 0.01, 5 epochs, L1 0.0001 | rate 0.03 (constant), L1 0.0001 | 1 | 1.25% | 1.25% | — | 0 / 2 / 1 | 0 / 1 / 0 | — |",
+                    "| `mnist_rect_l1_dae` | rate 0.01, 5 epochs, L1 0.001 | rate 0.03 (constant), L1 0.0001 | 2 | 1.54 ± 0.17% | 1.54 ± 0.17% | — | 0 / 65 / 38 "
                     "| 0 / 42 / 36 | — |"]
     assert "(figures/mnist_pretraining_dead.png)" in text
     for run, dead in zip(runs[:2], ((0.0, 0.7, 0.3), (0.0, 0.8, 0.5))):  # recorded by today's pre-training
@@ -98,7 +98,7 @@ def test_a_run_whose_fine_tuning_rate_decays_is_a_group_of_its_own():
     assert not results.on_current_recipe(decaying)  # never the entry's own cell
     rows = report_pretraining.table_lines(report_pretraining.groups([constant, decaying]))[2:]
     assert [row.split(" | ")[2] for row in rows] == [
-        "rate 0.03, L1 0.0001", "rate 0.03 (÷10 after 3 epochs without a better valid error), L1 0.0001"]
+        "rate 0.03 (constant), L1 0.0001", "rate 0.03, ×0.1 after 3 epochs without a validation gain, L1 0.0001"]
     assert ["1.42%" in rows[0], "1.30%" in rows[1]] == [True, True]
 
 

@@ -91,7 +91,7 @@ def configure(subparsers):
     p.add_argument("--patience", type=positive_int,
                    help="override the recipe's early stopping: epochs without a better validation error")
     p.add_argument("--lr-decay-patience", type=positive_int,
-                   help="divide the learning rate by 10 after this many epochs without a better validation "
+                   help="multiply the learning rate by the recipe's decay factor (0.1) after this many epochs without a better validation "
                    "error (default: the recipe's; 0 keeps the paper's constant rate)")
     p.add_argument("--l1", type=float, help="override the L1 penalty (_l1 entries only)")
     p.add_argument("--pretrain-l1", type=non_negative_float,
