@@ -8,7 +8,11 @@ height-width-channel order (HWC: pixel (r, c) channel k is feature
 python batches store CHW and are transposed.
 
 Sources, in order: the python batches (``data_batch_1`` .. ``data_batch_5``,
-``test_batch``) in ``data_dir`` or ``data_dir/cifar-10-batches-py``; a prepared
+``test_batch``) in ``data_dir`` or ``data_dir/cifar-10-batches-py``; the JPEG
+(quality 75) copy ``cifar10-jpeg.zip`` in ``data_dir`` (its own split rule, see
+:mod:`rectifier_zoo.datasets.cifar10_jpeg`: its results are always labelled
+"CIFAR-10 (JPEG q75 copy)", and ``Splits.source`` carries that label and the
+zip's md5); a prepared
 tensorflow-datasets copy (``data_dir`` or ``$TFDS_DATA_DIR``), put back in file
 order by its ``id`` feature; a tfds download when ``download=True``.
 """
@@ -22,7 +26,7 @@ import numpy as np
 
 from rectifier_zoo import advice
 from rectifier_zoo.datasets import cache as cache_lib
-from rectifier_zoo.datasets import tfds_source
+from rectifier_zoo.datasets import cifar10_jpeg, tfds_source
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import DataError
 
@@ -141,6 +145,11 @@ def load(data_dir=None, download: bool = False, cache: bool = True) -> Splits:
                "files": cache_lib.fingerprint([directory / f for f in TRAIN_FILES + TEST_FILES])}
         arrays = cache_lib.cached("cifar10", key, lambda: _from_files(directory), cache)
         return finish(arrays, str(directory))
+    archive = cifar10_jpeg.find(data_dir) if data_dir is not None else None
+    if archive is not None:
+        key = {"source": "jpeg-zip", "files": cache_lib.fingerprint([archive])}
+        arrays = cache_lib.cached("cifar10", key, lambda: cifar10_jpeg.read(archive), cache)
+        return finish(arrays, f"{cifar10_jpeg.LABEL}: {archive} (md5 {cifar10_jpeg.md5(archive)})")
     try:
         b, tfds_dir = tfds_source.builder("cifar10", data_dir, download)
     except DataError as err:
@@ -149,7 +158,8 @@ def load(data_dir=None, download: bool = False, cache: bool = True) -> Splits:
             if data_dir
             else f"(no {advice.name_of('data_dir')} given)"
         )
-        raise DataError(f"cifar10: python batches {', '.join(TRAIN_FILES + TEST_FILES)} not found in {looked}; "
+        raise DataError(f"cifar10: python batches {', '.join(TRAIN_FILES + TEST_FILES)} "
+                        f"(or the JPEG copy {cifar10_jpeg.FILE}) not found in {looked}; "
                         f"{HOW}. Also: {err}") from None
     key = {"source": "tfds", "dir": str(tfds_dir), "files": cache_lib.fingerprint([tfds_dir])}
     arrays = cache_lib.cached("cifar10", key, lambda: _from_tfds(b), cache)
