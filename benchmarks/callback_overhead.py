@@ -34,8 +34,8 @@ def data(n, seed=0):
 
 def library_model(batch, n_train):
     import rectifier_zoo as rz
-    from rectifier_zoo.recipes import Recipe
-    from rectifier_zoo.training import compile_model
+    from rectifier_zoo.training.recipes import Recipe
+    from rectifier_zoo.training.fit import compile_model
 
     model = rz.build_model("mnist_rect_l1", seed=0)
     compile_model(model, Recipe(batch_size=batch), n_train)
@@ -44,7 +44,7 @@ def library_model(batch, n_train):
 
 def callback_seconds(model, xv, calls) -> dict:
     """First-call and median later-call seconds of SparsityCallback.on_epoch_end."""
-    from rectifier_zoo.callbacks import SparsityCallback
+    from rectifier_zoo.nn.callbacks import SparsityCallback
 
     cb = SparsityCallback(xv, sample_size=1000)
     cb.set_model(model)
@@ -71,7 +71,7 @@ def epoch_seconds(model, x, y, batch, rounds, callbacks=()) -> float:
 
 
 def callback_overhead(full) -> dict:
-    from rectifier_zoo.callbacks import SparsityCallback
+    from rectifier_zoo.nn.callbacks import SparsityCallback
 
     xv, _ = data(10_000, seed=1)
     out = {}
@@ -100,7 +100,7 @@ def dae_fit_seconds(x, units, batch, spe, rounds) -> float:
     """Median seconds of one epoch of one DAE layer, compiled as pretraining.py does (+ spe)."""
     import keras
 
-    from rectifier_zoo.layers import TiedDenseAutoencoder
+    from rectifier_zoo.nn.layers import TiedDenseAutoencoder
 
     ae = TiedDenseAutoencoder(units, activation="rect", l1=0.001, seed=0)
     net = keras.Sequential([keras.Input((x.shape[1],)), ae])
@@ -121,8 +121,8 @@ def epoch_seconds_unsupervised(net, x, batch, rounds):
 def pretraining_cost(full) -> dict:
     """Seconds per epoch per layer of the greedy DAE pre-training, at batch 10."""
     import rectifier_zoo as rz
-    from rectifier_zoo.pretraining import pretrain
-    from rectifier_zoo.recipes import PretrainConfig
+    from rectifier_zoo.training.pretraining import pretrain
+    from rectifier_zoo.training.recipes import PretrainConfig
 
     n = 2000 if not full else 10_000
     x, _ = data(n, seed=2)

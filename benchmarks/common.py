@@ -30,7 +30,7 @@ def cpu_model() -> str:
 
 def machine() -> dict:
     """Where a figure was measured: CPU, cores, load, backend and library versions."""
-    from rectifier_zoo.environment import library_versions
+    from rectifier_zoo._internal.environment import library_versions
 
     try:
         usable = len(os.sched_getaffinity(0))
@@ -81,7 +81,7 @@ def parser(description) -> argparse.ArgumentParser:
 
 def emit(name, result, save=True) -> dict:
     """Print ``result`` as JSON and write it to ``benchmarks/results/<name>.json`` (atomically)."""
-    from rectifier_zoo import atomic
+    from rectifier_zoo._internal import atomic
 
     result = {"benchmark": name, "machine": machine(), **result}
     text = json.dumps(result, indent=2, sort_keys=False, default=float)

@@ -56,9 +56,9 @@ def child(entry, steps) -> dict:
     import numpy as np
 
     import rectifier_zoo as rz
-    from rectifier_zoo.callbacks import SparsityCallback
-    from rectifier_zoo.recipes import Recipe
-    from rectifier_zoo.training import compile_model, error_rate
+    from rectifier_zoo.nn.callbacks import SparsityCallback
+    from rectifier_zoo.training.recipes import Recipe
+    from rectifier_zoo.training.fit import compile_model, error_rate
 
     width, n_train, n_valid, n_test, _ = SHAPES[entry]
     spec = rz.get_spec(entry, tuned=False)

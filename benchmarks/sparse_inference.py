@@ -1,7 +1,7 @@
 """Sparse inference on the shipped MNIST model: the compiled skipping kernel vs the dense paths.
 
 Question: on the shipped ``mnist_rect_l1`` and its real test images, how much
-faster than the dense Keras paths is ``rectifier_zoo.sparse_inference`` (numba
+faster than the dense Keras paths is ``rectifier_zoo.sparse.inference`` (numba
 engine: each example adds only the kernel rows of its non-zero inputs, the input
 pixels included) at batch 1 and small batches, how close is that to the ideal
 ratio of multiply-adds, and from which batch size does dense win?
@@ -174,7 +174,7 @@ def main(argv=None):
     import tensorflow as tf
 
     import rectifier_zoo as rz
-    from rectifier_zoo import sparse_inference
+    from rectifier_zoo.sparse import inference as sparse_inference
 
     model, name = load_model()
     x, y = test_split(rz.get_spec(name).dataset)

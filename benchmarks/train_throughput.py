@@ -129,8 +129,8 @@ def library(batch, n_train, **compile_overrides):
     import keras
 
     import rectifier_zoo as rz
-    from rectifier_zoo.recipes import Recipe
-    from rectifier_zoo.training import compile_model
+    from rectifier_zoo.training.recipes import Recipe
+    from rectifier_zoo.training.fit import compile_model
 
     model = rz.build_model("mnist_rect", seed=0)
     recipe = Recipe(batch_size=batch)
@@ -149,7 +149,7 @@ def library(batch, n_train, **compile_overrides):
 
 def configurations(batch, n_train, full):
     """name -> (model factory, input kind). The first two are the compared pair."""
-    from rectifier_zoo.compilation import steps_per_execution
+    from rectifier_zoo.training.compilation import steps_per_execution
 
     lib_spe = steps_per_execution(batch, n_train)
     epoch_steps = -(-n_train // batch)

@@ -90,7 +90,7 @@ def quickstart():
             "import io\n\n"
             "from IPython.display import Image, display\n"
             "from matplotlib.figure import Figure\n\n"
-            "from rectifier_zoo.sparsity_stats import probe\n\n"
+            "from rectifier_zoo.nn.sparsity import probe\n\n"
             "codes_model, layer_names = probe(model)\n"
             "codes = codes_model.predict(x[:1], verbose=0)\n"
             "zeros = [100 * float(np.mean(c[0] == 0)) for c in codes]\n"

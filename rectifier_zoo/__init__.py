@@ -9,11 +9,11 @@
 Nothing here downloads anything at import time, and Keras itself is imported on
 first use of a name that needs it, so ``import rectifier_zoo`` and the command
 line's ``--help`` are fast. Keras learns the zoo's custom objects the moment it is
-imported (``rectifier_zoo.registration``), so after ``import rectifier_zoo`` a zoo
+imported (``rectifier_zoo._internal.registration``), so after ``import rectifier_zoo`` a zoo
 ``.keras`` file loads with plain ``keras.saving.load_model(path, safe_mode=True)``.
 
 TensorFlow's C++ log level defaults to 2 (errors only), and its start-up lines obey
-it (``rectifier_zoo.tf_logs``); set ``TF_CPP_MIN_LOG_LEVEL=0`` first to see them all.
+it (``rectifier_zoo._internal.tf_logs``); set ``TF_CPP_MIN_LOG_LEVEL=0`` first to see them all.
 """
 
 import importlib
@@ -22,7 +22,7 @@ import os
 # TensorFlow's C++ start-up chatter drowns the zoo's own output; users may override.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from rectifier_zoo import registration  # noqa: E402  (light: imports Keras only if it is imported already)
+from rectifier_zoo._internal import registration  # noqa: E402  (light: imports Keras only if it is imported already)
 
 registration.install()
 
@@ -39,15 +39,15 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
-    "callbacks": "rectifier_zoo.callbacks",
+    "callbacks": "rectifier_zoo.nn.callbacks",
     "datasets": "rectifier_zoo.datasets",
-    "layers": "rectifier_zoo.layers",
-    "regularizers": "rectifier_zoo.regularizers",
-    "sparsity": "rectifier_zoo.sparsity_stats:sparsity",
+    "layers": "rectifier_zoo.nn.layers",
+    "regularizers": "rectifier_zoo.nn.regularizers",
+    "sparsity": "rectifier_zoo.nn.sparsity:sparsity",
     "train": "rectifier_zoo.api:train",
-    "fit": "rectifier_zoo.training:fit",
-    "Recipe": "rectifier_zoo.recipes:Recipe",
-    "TrainResult": "rectifier_zoo.training:TrainResult",
+    "fit": "rectifier_zoo.training.fit:fit",
+    "Recipe": "rectifier_zoo.training.recipes:Recipe",
+    "TrainResult": "rectifier_zoo.training.fit:TrainResult",
     "ZooSpec": "rectifier_zoo.zoo:ZooSpec",
     "build_model": "rectifier_zoo.zoo:build_model",
     "get_spec": "rectifier_zoo.zoo:get_spec",
@@ -55,7 +55,7 @@ _LAZY = {
     "catalog": "rectifier_zoo.listing:catalog",
     "load": "rectifier_zoo.api:load",
     "export": "rectifier_zoo.api:export",
-    "sparsify": "rectifier_zoo.sparse_inference:sparsify",
+    "sparsify": "rectifier_zoo.sparse.inference:sparsify",
 }
 
 

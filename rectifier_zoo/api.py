@@ -17,7 +17,10 @@ import dataclasses
 import os
 import pathlib
 
-from rectifier_zoo import advice, entry_data, exporting, hub, paths, recipes, store, validation, zoo
+from rectifier_zoo import zoo
+from rectifier_zoo._internal import advice, paths, validation
+from rectifier_zoo.hub import export as exporting, locate as hub, store
+from rectifier_zoo.training import entry_data, recipes
 from rectifier_zoo.errors import ArtifactError, ConfigError
 
 
@@ -104,7 +107,7 @@ def train(
 
     if splits is None:
         splits = entry_data.load_splits(spec, data_dir, download, quick, seed, dataset_options)
-    from rectifier_zoo.training import fit  # Keras: only when a model trains
+    from rectifier_zoo.training.fit import fit  # Keras: only when a model trains
 
     model = zoo.build_model(name, l1=spec.l1, seed=seed, softplus_alpha=alpha)
     result = fit(model, splits, recipe, seed=seed, verbose=verbose, callbacks=callbacks, checkpoint_dir=checkpoint_dir)
@@ -120,7 +123,7 @@ def train(
 
 def save_run(model, result, out):
     """Write ``<name>.keras`` and ``<name>.json`` into ``out``, each atomically."""
-    from rectifier_zoo import atomic
+    from rectifier_zoo._internal import atomic
 
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -151,7 +154,7 @@ def load(
             entry's dataset if it is not on disk (see ``rz.datasets.load``).
         data_dir: with ``train_if_missing``, the folder holding the dataset's files.
         version: an exported version number; default: the newest.
-        sparse_inference: return ``rectifier_zoo.sparse_inference.sparsify(model)``.
+        sparse_inference: return ``rectifier_zoo.sparse.inference.sparsify(model)``.
         verbose: print one line: where it loaded from, version, test error.
 
     Returns:

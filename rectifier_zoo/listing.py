@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from rectifier_zoo import advice, paper, zoo
+from rectifier_zoo import paper, zoo
+from rectifier_zoo._internal import advice
 
 # What each source label in the table means.
 SOURCES = {
@@ -107,7 +108,7 @@ def _entry(name) -> Entry:
 
 def trained(name) -> Trained | None:
     """The newest whole version ``rz.load(name)`` would find locally (cache, then exports/)."""
-    from rectifier_zoo import hub, model_card, store
+    from rectifier_zoo.hub import locate as hub, model_card, store
 
     for root, where in zip(hub.local_roots(), ("cached", "shipped")):
         found = store.versions(root / name)

@@ -26,7 +26,7 @@ def empty_zoo(zoo_home, tmp_path, monkeypatch):
     """``zoo_home``, no remote store (``RECTIFIER_ZOO_URL`` unset) and ``hub.EXPORTS_DIR =
     tmp_path/"repo_exports"`` (never the repository's; a test may fill it): ``rz.load(name)``
     finds only what the test puts there. Returns the home."""
-    from rectifier_zoo import hub, remote
+    from rectifier_zoo.hub import locate as hub, remote
 
     monkeypatch.delenv(remote.URL_ENV, raising=False)
     monkeypatch.setattr(hub, "EXPORTS_DIR", tmp_path / "repo_exports")

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from test_reproduction import PNG_SIGNATURE, fake, fake_train, write  # noqa: F401 (a fixture)
 
-from rectifier_zoo import cli, report, reproduction, zoo
+from rectifier_zoo import cli, zoo
+from rectifier_zoo.reproduction import report, runs as reproduction
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.layers import ScaledSoftplus
+from rectifier_zoo.nn.layers import ScaledSoftplus
 
 X = np.linspace(-6, 6, 121).astype("float32")
 pytestmark = pytest.mark.usefixtures("zoo_home")
@@ -93,8 +94,8 @@ JAX_SCRIPT = textwrap.dedent(
     """
     import json, os, sys, tempfile
     import keras, numpy as np
-    from rectifier_zoo.layers import ScaledSoftplus
-    from rectifier_zoo.models import build_classifier
+    from rectifier_zoo.nn.layers import ScaledSoftplus
+    from rectifier_zoo.nn.models import build_classifier
 
     x = np.linspace(-6, 6, 13).astype("float32")
     soft = keras.ops.convert_to_numpy(ScaledSoftplus(1.0)(x))

@@ -6,7 +6,8 @@ import pathlib
 
 import pytest
 
-from rectifier_zoo import datasets, neurons
+from rectifier_zoo import datasets
+from rectifier_zoo.nn import neurons
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("module_map", ROOT / "tools" / "module_map.py")

@@ -16,11 +16,11 @@ SCRIPT = textwrap.dedent(
     import keras, numpy as np
     sys.path.insert(0, "tests")
     from toydata import blob_splits
-    from rectifier_zoo.models import build_classifier
-    from rectifier_zoo.recipes import PretrainConfig, Recipe
-    from rectifier_zoo.training import fit
-    from rectifier_zoo.layers import TiedDenseAutoencoder
-    from rectifier_zoo.regularizers import ActivityL1
+    from rectifier_zoo.nn.models import build_classifier
+    from rectifier_zoo.training.recipes import PretrainConfig, Recipe
+    from rectifier_zoo.training.fit import fit
+    from rectifier_zoo.nn.layers import TiedDenseAutoencoder
+    from rectifier_zoo.nn.regularizers import ActivityL1
 
     splits = blob_splits()
     model = build_classifier(20, 3, hidden=(32, 32), l1=0.001, flip_half=True, seed=0, name="jax_toy")
@@ -66,7 +66,7 @@ MIXED_SCRIPT = textwrap.dedent(
     import keras, numpy as np
     import rectifier_zoo as rz
     from rectifier_zoo.datasets.splits import Splits
-    from rectifier_zoo.recipes import PretrainConfig, Recipe
+    from rectifier_zoo.training.recipes import PretrainConfig, Recipe
 
     keras.mixed_precision.set_dtype_policy("mixed_float16")
 

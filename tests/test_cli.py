@@ -34,7 +34,7 @@ def test_list_prints_a_table(capsys):
 
 
 def test_list_shows_the_settings_training_really_uses_and_the_weights_at_hand(capsys):
-    from rectifier_zoo import hub, model_card
+    from rectifier_zoo.hub import locate as hub, model_card
 
     _, rows = list_rows(capsys, "fashion_mnist_rect*")
     spec = rz.get_spec("fashion_mnist_rect_l1")

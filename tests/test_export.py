@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 import rectifier_zoo as rz
-from rectifier_zoo import exporting, integrity, model_card, store
+from rectifier_zoo.hub import export as exporting, integrity, model_card, store
 from rectifier_zoo.cli import main
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ArtifactError, ConfigError
-from rectifier_zoo.recipes import Recipe
-from rectifier_zoo.training import fit
+from rectifier_zoo.training.recipes import Recipe
+from rectifier_zoo.training.fit import fit
 from toydata import blobs
 
 NAME = "mnist_rect_l1"
@@ -177,7 +177,7 @@ def keras_file_contents(path):
 @pytest.fixture(scope="module")
 def momentum_export(tmp_path_factory):
     """A model compiled with SGD momentum that has trained a step (so it has slots), exported."""
-    from rectifier_zoo.training import compile_model
+    from rectifier_zoo.training.fit import compile_model
 
     model = rz.build_model(NAME, hidden=(16, 16), seed=2)
     compile_model(model, Recipe(batch_size=20, momentum=0.9), n_train=20)

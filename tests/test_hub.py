@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 import rectifier_zoo as rz
-from rectifier_zoo import hub, integrity, model_card, paths, remote
-from rectifier_zoo import store as layout  # `store` is a fixture's name here
+from rectifier_zoo._internal import paths
+from rectifier_zoo.hub import locate as hub, integrity, model_card, remote
+from rectifier_zoo.hub import store as layout  # `store` is a fixture's name here
 from rectifier_zoo.errors import ArtifactError, ConfigError, UnknownModelError
 
 NAME = "mnist_rect_l1"
@@ -279,7 +280,7 @@ def test_wrong_input_width_or_dtype_at_predict_names_the_expected_shape(store):
 
 def test_sparse_inference_flag(store):
     fast = rz.load(store[0] / NAME, sparse_inference=True, verbose=False)
-    from rectifier_zoo.sparse_inference import sparsify
+    from rectifier_zoo.sparse.inference import sparsify
 
     assert type(fast) is type(sparsify(store[1][2]))
     x = x_batch(3)

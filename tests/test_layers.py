@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.layers import SignFlip, TiedDenseAutoencoder
+from rectifier_zoo.nn.layers import SignFlip, TiedDenseAutoencoder
 
 
 def softplus(z):

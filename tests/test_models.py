@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.layers import SignFlip
-from rectifier_zoo.models import build_classifier, hidden_layers
-from rectifier_zoo.regularizers import ActivityL1
+from rectifier_zoo.nn.layers import SignFlip
+from rectifier_zoo.nn.models import build_classifier, hidden_layers
+from rectifier_zoo.nn.regularizers import ActivityL1
 
 
 def test_mnist_shape_has_the_papers_parameter_count():
@@ -106,7 +106,7 @@ def test_fit_with_pretraining_runs_under_mixed_float16(mixed_float16):
     """rz.fit as the zoo trains (XLA on TensorFlow): pre-training with L1, then fine-tuning, in mixed precision."""
     import rectifier_zoo as rz
     from rectifier_zoo.datasets.splits import Splits
-    from rectifier_zoo.recipes import PretrainConfig, Recipe
+    from rectifier_zoo.training.recipes import PretrainConfig, Recipe
 
     spec = rz.get_spec("mnist_rect_l1_dae")
     splits = Splits("mnist", *(entry_batch(spec, 60, seed) for seed in (1, 2, 3)), 10, (28, 28), "generated")

@@ -212,7 +212,7 @@ def text_of(nb, stream=None):
 
 def shipped_model(name):
     """The newest shipped version folder of ``name`` and the test error on its card."""
-    from rectifier_zoo import hub, model_card, store
+    from rectifier_zoo.hub import locate as hub, model_card, store
 
     found = store.versions(hub.EXPORTS_DIR / name)
     assert found, f"{hub.EXPORTS_DIR / name} has no whole version: the quickstart loads the shipped {name}"

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.models import build_classifier
-from rectifier_zoo.pretraining import PretrainConfig, input_range, pretrain, pretrain_layer
+from rectifier_zoo.nn.models import build_classifier
+from rectifier_zoo.training.pretraining import PretrainConfig, input_range, pretrain, pretrain_layer
 from toydata import blobs
 
 
@@ -30,7 +30,7 @@ def test_greedy_pretraining_lowers_reconstruction_error_at_every_layer():
 
 
 def test_pretraining_uses_the_models_l1_by_default():
-    from rectifier_zoo.pretraining import layer_l1
+    from rectifier_zoo.training.pretraining import layer_l1
 
     model = build_classifier(20, 3, hidden=(4, 4), l1=0.002)
     assert layer_l1(model, 1) == 0.002 and layer_l1(build_classifier(20, 3, hidden=(4,)), 1) == 0.0
@@ -65,7 +65,7 @@ def test_tanh_codes_get_a_symmetric_autoencoder_and_unbounded_codes_are_refused(
 
 
 def test_the_report_gives_the_codes_fine_tuning_starts_from_and_a_heavy_l1_kills_units():
-    from rectifier_zoo.sparsity_stats import sparsity
+    from rectifier_zoo.nn.sparsity import sparsity
 
     x, _ = blobs(400)
     dead = {}

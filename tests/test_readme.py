@@ -42,7 +42,7 @@ def code_blocks(title) -> list:
 
 @pytest.fixture
 def small(zoo_home, tmp_path, monkeypatch):
-    from rectifier_zoo import entry_data, recipes
+    from rectifier_zoo.training import entry_data, recipes
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(entry_data, "QUICK_SIZES", {"n_train": 300, "n_valid": 100, "n_test": 100})

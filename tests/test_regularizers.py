@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.regularizers import ActivityL1, l1_penalty
+from rectifier_zoo.nn.regularizers import ActivityL1, l1_penalty
 
 H = np.array([[1.0, -2.0, 0.0], [3.0, 0.0, -1.0]], dtype="float32")
 

@@ -30,8 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rectifier_zoo as rz
-from rectifier_zoo import checkpoint, hub, integrity, model_card, remote, tuning
-from rectifier_zoo import store as layout  # `store` is a fixture's name here
+from rectifier_zoo import tuning
+from rectifier_zoo.hub import locate as hub, integrity, model_card, remote
+from rectifier_zoo.training import checkpoint
+from rectifier_zoo.hub import store as layout  # `store` is a fixture's name here
 from rectifier_zoo.cli import main as cli_main
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import (
@@ -41,8 +43,8 @@ from rectifier_zoo.errors import (
     UnknownModelError,
     ZooError,
 )
-from rectifier_zoo.recipes import Recipe
-from rectifier_zoo.training import fit
+from rectifier_zoo.training.recipes import Recipe
+from rectifier_zoo.training.fit import fit
 from toydata import blob_splits, blobs
 
 LONG = bool(os.environ.get("RECTIFIER_ZOO_LONG"))
@@ -726,8 +728,8 @@ def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path):
 
 
 LOAD_CHILD = AT_RENAME + """
-import pathlib, keras, rectifier_zoo as rz, rectifier_zoo.hub
-rectifier_zoo.hub.EXPORTS_DIR = pathlib.Path("/nonexistent")  # the store, not the repo's shipped zoo
+import pathlib, keras, rectifier_zoo as rz, rectifier_zoo.hub.locate
+rectifier_zoo.hub.locate.EXPORTS_DIR = pathlib.Path("/nonexistent")  # the store, not the repo's shipped zoo
 print("ready", flush=True)
 rz.load("mnist_rect_l1", verbose=False)
 print("loaded", flush=True)

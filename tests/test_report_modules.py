@@ -6,7 +6,9 @@ import pathlib
 
 import pytest
 
-from rectifier_zoo import cells, datasets, neurons, paper, report_pretraining, report_tables, reproduction_summary, results, targets
+from rectifier_zoo import datasets, paper
+from rectifier_zoo.nn import neurons
+from rectifier_zoo.reproduction import cells, dae as report_pretraining, tables as report_tables, summary as reproduction_summary, results, targets
 from rectifier_zoo.datasets import shapeset
 from test_reproduction import fake
 
@@ -183,7 +185,7 @@ def test_the_report_modules_import_only_downwards(index):
 
 def test_a_quick_run_is_set_beside_the_full_runs(tmp_path):
     from test_reproduction import write
-    from rectifier_zoo.training import TrainResult
+    from rectifier_zoo.training.fit import TrainResult
 
     for seed, error in ((0, 0.30), (1, 0.32)):
         write(tmp_path, f"shapeset_rect--seed{seed}.json", fake("shapeset_rect", seed, error, (0.5,) * 3, l1=0.0))

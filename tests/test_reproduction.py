@@ -6,12 +6,14 @@ import statistics
 
 import pytest
 
-from rectifier_zoo import cli, datasets, recipes, report, reproduction, zoo
-from rectifier_zoo.cells import Cell
+from rectifier_zoo import cli, datasets, zoo
+from rectifier_zoo.reproduction import report, runs as reproduction
+from rectifier_zoo.training import recipes
+from rectifier_zoo.reproduction.cells import Cell
 from rectifier_zoo.datasets import shapeset
-from rectifier_zoo.report_figures import knee_sentence
+from rectifier_zoo.reproduction.figures import knee_sentence
 from rectifier_zoo.errors import ArtifactError, ConfigError, DataError
-from rectifier_zoo.training import TrainResult
+from rectifier_zoo.training.fit import TrainResult
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -135,7 +137,7 @@ def test_report_checks_the_knee_on_the_sweep_points(results_dir, tmp_path):
 
 
 def test_a_sweep_run_that_learned_nothing_is_named_not_averaged(tmp_path):
-    from rectifier_zoo.report_figures import sweep_section
+    from rectifier_zoo.reproduction.figures import sweep_section
 
     runs = [fake("mnist_rect_l1", 0, e, (z,) * 3, l1=l1, sweep=True)
             for e, z, l1 in ((0.015, 0.5, 1e-4), (0.016, 0.8, 3e-4), (0.019, 0.9, 1e-3), (0.899, 0.999, 1e-2))]
@@ -365,7 +367,8 @@ def test_train_command_passes_dataset_options(monkeypatch, tmp_path, capsys):
 
 
 def test_the_trainer_records_the_data_and_refuses_options_with_given_splits():
-    from rectifier_zoo import api, entry_data, zoo
+    from rectifier_zoo import api, zoo
+    from rectifier_zoo.training import entry_data
 
     spec = zoo.get_spec("shapeset_rect")
     assert entry_data.data_hyperparameters(spec) == {"shapeset_generator": shapeset.GENERATOR}

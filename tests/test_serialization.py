@@ -10,9 +10,9 @@ import keras
 import numpy as np
 import pytest
 
-from rectifier_zoo.layers import SignFlip, TiedDenseAutoencoder
-from rectifier_zoo.models import build_classifier
-from rectifier_zoo.regularizers import ActivityL1
+from rectifier_zoo.nn.layers import SignFlip, TiedDenseAutoencoder
+from rectifier_zoo.nn.models import build_classifier
+from rectifier_zoo.nn.regularizers import ActivityL1
 from toydata import blobs
 
 
@@ -63,7 +63,7 @@ def run_python(code, *args):
 
 def zoo_files(tmp_path):
     """A .keras file with every custom object of the zoo, and the shipped zoo's own files."""
-    from rectifier_zoo.layers import ScaledSoftplus
+    from rectifier_zoo.nn.layers import ScaledSoftplus
 
     x, _ = blobs(8)
     model = build_classifier(20, 3, hidden=(4, 4), l1=0.01, flip_half=True, seed=0, name="mnist_rect_l1")
@@ -98,7 +98,7 @@ def test_import_rectifier_zoo_does_not_import_keras():
     assert done.returncode == 0 and done.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("first", ["rectifier_zoo.regularizers", "rectifier_zoo.layers"])
+@pytest.mark.parametrize("first", ["rectifier_zoo.nn.regularizers", "rectifier_zoo.nn.layers"])
 def test_importing_a_layer_module_first_registers_every_custom_object(first):
     # Keras is first imported from inside that module's own import: registration must not trip on it.
     code = (

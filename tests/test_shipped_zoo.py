@@ -6,7 +6,9 @@ import pathlib
 import numpy as np
 import pytest
 
-from rectifier_zoo import hub, integrity, model_card, shipping, store
+from rectifier_zoo.hub import integrity, model_card, store
+from rectifier_zoo.hub import locate as hub
+from rectifier_zoo.reproduction import shipping
 
 EXPORTS = hub.EXPORTS_DIR
 FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")

@@ -4,7 +4,10 @@ import json
 
 import pytest
 
-from rectifier_zoo import cli, hub, shipping, store, zoo
+from rectifier_zoo import cli, zoo
+from rectifier_zoo.hub import store
+from rectifier_zoo.hub import locate as hub
+from rectifier_zoo.reproduction import shipping
 from test_reproduction import fake, write
 
 

@@ -1,4 +1,4 @@
-"""Tests of rectifier_zoo.sparse_inference: same probabilities as Keras, honest MAC counts.
+"""Tests of rectifier_zoo.sparse.inference: same probabilities as Keras, honest MAC counts.
 
 Both engines (the numba kernel and the NumPy fallback) are checked against the
 Keras model, on tiny nets and on the shipped MNIST model with the real MNIST test
@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 
 import rectifier_zoo as rz
-from rectifier_zoo import sparse_inference, sparse_kernels
+from rectifier_zoo.sparse import inference as sparse_inference, kernels as sparse_kernels
 from rectifier_zoo.errors import ArtifactError, ConfigError
-from rectifier_zoo.models import build_classifier, hidden_layers
-from rectifier_zoo.sparse_inference import (
+from rectifier_zoo.nn.models import build_classifier, hidden_layers
+from rectifier_zoo.sparse.inference import (
     SparseInferenceModel,
     count_macs,
     flip_signs,

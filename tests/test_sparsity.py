@@ -2,10 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from rectifier_zoo.callbacks import SparsityCallback
+from rectifier_zoo.nn.callbacks import SparsityCallback
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.models import build_classifier
-from rectifier_zoo.sparsity_stats import code_stats, sparsity
+from rectifier_zoo.nn.models import build_classifier
+from rectifier_zoo.nn.sparsity import code_stats, sparsity
 
 # hidden_1 = relu(x W + b) with W picking inputs 0..2 and b = [0, -10, -0.5]:
 #   x1 = [1, 1, 1, 0] -> [1, -9, 0.5]  -> [1, 0, 0.5]

@@ -1,4 +1,4 @@
-"""The targets and the paper's ordering (``rectifier_zoo.targets``) and their report sections."""
+"""The targets and the paper's ordering (``rectifier_zoo.reproduction.targets``) and their report sections."""
 
 import dataclasses
 import json
@@ -6,9 +6,10 @@ import pathlib
 
 import pytest
 
-from rectifier_zoo import cli, report, targets, zoo
+from rectifier_zoo import cli, zoo
+from rectifier_zoo.reproduction import report, targets
 from rectifier_zoo.datasets import shapeset
-from rectifier_zoo.results import options_slug
+from rectifier_zoo.reproduction.results import options_slug
 from test_reproduction import PNG_SIGNATURE, fake, write
 
 
@@ -195,7 +196,7 @@ def test_the_variants_section_says_whether_a_studied_factor_accounts_for_the_gap
 
 
 def test_variant_and_earlier_generator_runs_are_never_shipped(tmp_path):
-    from rectifier_zoo import shipping
+    from rectifier_zoo.reproduction import shipping
 
     d = tmp_path / "results"
     for filename, data in (("now.json", fake("shapeset_rect", 0, 0.30, (0.5, 0.5, 0.5), l1=0.0)),

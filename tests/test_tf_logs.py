@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from rectifier_zoo import tf_logs
+from rectifier_zoo._internal import tf_logs
 
 # What TF 2.21 prints on a CPU machine while it loads (measured), and lines that must stay.
 STARTUP = [

@@ -4,10 +4,10 @@ import json
 import pytest
 
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.models import build_classifier
-from rectifier_zoo.recipes import PretrainConfig, Recipe
-from rectifier_zoo.compilation import steps_per_execution
-from rectifier_zoo.training import TrainResult, fit
+from rectifier_zoo.nn.models import build_classifier
+from rectifier_zoo.training.recipes import PretrainConfig, Recipe
+from rectifier_zoo.training.compilation import steps_per_execution
+from rectifier_zoo.training.fit import TrainResult, fit
 from toydata import blob_splits
 
 SPLITS = blob_splits()
@@ -72,7 +72,7 @@ def test_a_finished_run_is_not_trained_again(tmp_path):
 
 
 def test_a_second_trainer_on_a_checkpoint_dir_in_use_is_refused(tmp_path):
-    from rectifier_zoo import checkpoint
+    from rectifier_zoo.training import checkpoint
 
     with checkpoint.in_use(tmp_path):  # another run holds the directory
         with pytest.raises(ConfigError, match=r"is in use by another training run \(process \d+\); wait for it"):
@@ -91,7 +91,7 @@ def test_the_lock_goes_with_its_process_however_it_dies(tmp_path):
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert holder.stdout.readline().strip() == "held"
-    from rectifier_zoo import checkpoint
+    from rectifier_zoo.training import checkpoint
 
     with pytest.raises(ConfigError, match=f"process {holder.pid}"):
         with checkpoint.in_use(tmp_path):
@@ -131,7 +131,7 @@ def test_steps_per_execution_fuses_small_batches():
 def test_learning_rate_decay_divides_the_rate_on_a_plateau_and_resumes_its_counters():
     import keras
 
-    from rectifier_zoo.checkpoint import ResumableLearningRateDecay
+    from rectifier_zoo.training.checkpoint import ResumableLearningRateDecay
 
     model = small()
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")

@@ -300,7 +300,7 @@ def test_results_dir_redirects_the_record(tmp_path):
 
 
 def test_export_goes_through_exporting_with_the_result(monkeypatch, tmp_path):
-    from rectifier_zoo import exporting
+    from rectifier_zoo.hub import export as exporting
 
     calls = []
     monkeypatch.setattr(exporting, "export", lambda model, export_dir, result=None: calls.append((model, export_dir, result)) or "v1")
@@ -338,7 +338,7 @@ def test_our_overrides_write_the_state_atomically_and_keep_failures_quiet(tmp_pa
     """A tiny search (one diverging trial) goes through every override, and KerasTuner writes no state itself."""
     from keras_tuner.src import config, utils
 
-    from rectifier_zoo import atomic
+    from rectifier_zoo._internal import atomic
 
     written, saved, kerastuner_writes = [], {}, []
     real_write_text, real_save_model = atomic.write_text, tuner.ZooTuner.save_model
@@ -425,7 +425,7 @@ def test_kill_9_mid_search_then_resume_loses_nothing(tmp_path, monkeypatch):
     assert killed_at is not None, f"the search ended or stalled before it could be killed:\n{output[-2000:]}"
 
     # Resume in this process; spy on training.fit to see the interrupted trial resume.
-    from rectifier_zoo import checkpoint, training
+    from rectifier_zoo.training import checkpoint, fit as training
 
     starts = []
     real_fit = training.fit

@@ -109,7 +109,7 @@ def test_get_spec_reads_no_file(tmp_path, monkeypatch):
 
 
 def test_every_adopted_value_matches_its_searchs_record():
-    from rectifier_zoo.paths import REPO_ROOT
+    from rectifier_zoo._internal.paths import REPO_ROOT
 
     for name, tuned in zoo.TUNED.items():
         record = json.loads((REPO_ROOT / tuned.record).read_text())
@@ -126,7 +126,7 @@ def test_every_recorded_search_is_adopted_or_removed():
 
 def test_catalog_says_what_each_entry_trains_with_and_where_that_comes_from(empty_zoo):
     import rectifier_zoo as rz
-    from rectifier_zoo import hub
+    from rectifier_zoo.hub import locate as hub
 
     entries = {e.name: e for e in rz.catalog("mnist_*")}
     assert len(entries) == 8 and list(entries) == zoo.list_models("mnist_*")

@@ -5,7 +5,10 @@ Every import of a ``rectifier_zoo`` module counts, function-level ones included
 layer 0 imports no other module of the package, and each module sits one layer
 above the highest module it imports, so reading down the list follows the
 imports from the commands to the foundations. ``tests/test_architecture.py``
-uses it to check that nothing imports in a circle and no module is too long.
+uses it to check that nothing imports in a circle, that imports between the
+package's rooms (its subpackages and top-level modules) run one way, down
+``FLOORS``, and that no module is too long. ``docs/architecture.md`` shows the
+map this prints.
 """
 
 from __future__ import annotations
@@ -16,6 +19,21 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = "rectifier_zoo"
+
+# The package's rooms, from the ground up: a room may import rooms on its own floor or
+# below, never above. A room is a subpackage or a top-level module. The package's
+# ``__init__`` (the lazy public face) stands outside the floors.
+FLOORS = (
+    ("errors", "_internal"),        # plumbing
+    ("paper", "datasets"),          # the published figures; the data
+    ("nn",),                        # layers, regularizers, callbacks, models, neurons
+    ("sparse", "training"),         # sparse inference; the fit loop, recipes, checkpoints
+    ("spec", "entries", "zoo"),     # what an entry is, the declarations, the registry
+    ("hub",),                       # models on disk and on the wire
+    ("api", "listing"),             # the public verbs; the catalogue
+    ("reproduction", "tuning"),     # the paper's tables; KerasTuner searches
+    ("cli", "__main__"),            # the command line
+)
 
 
 def module_name(path: pathlib.Path) -> str:
@@ -91,6 +109,38 @@ def layers(graph) -> dict:
     return layer
 
 
+def room(module) -> str:
+    """The room a module stands in: its subpackage, or itself at the top level."""
+    return module.removeprefix(PACKAGE + ".").split(".")[0]
+
+
+def floor_of(module, floors=FLOORS) -> int | None:
+    """The floor of a module's room (None: the package's face, or a room on no floor)."""
+    return next((i for i, rooms in enumerate(floors) if room(module) in rooms), None)
+
+
+def upward(graph, floors=FLOORS) -> list:
+    """Every import that runs up the floors, or from a room that is on no floor, as text."""
+    found = []
+    for name in sorted(graph):
+        if name == PACKAGE:
+            continue
+        here = floor_of(name, floors)
+        if here is None:
+            found.append(f"{short(name)}: its room {room(name)!r} is on no floor of FLOORS")
+            continue
+        for target in sorted(graph[name] - {PACKAGE}):
+            there = floor_of(target, floors)
+            if there is None or there > here:
+                found.append(f"{short(name)} (floor {here}) imports {short(target)} (floor {there})")
+    return found
+
+
+def render_floors() -> str:
+    """FLOORS, top floor first, one line each."""
+    return "\n".join(f"floor {i}: {', '.join(rooms)}" for i, rooms in reversed(list(enumerate(FLOORS))))
+
+
 def summary(path) -> str:
     doc = ast.get_docstring(ast.parse(path.read_text())) or ""
     return doc.strip().splitlines()[0] if doc.strip() else ""
@@ -117,5 +167,9 @@ if __name__ == "__main__":
     found = cycles(imports())
     if found:
         print("import cycles:", *(" -> ".join(map(short, c)) for c in found), sep="\n  ")
+        sys.exit(1)
+    wrong = upward(imports())
+    if wrong:
+        print("imports that run up the floors:", *wrong, sep="\n  ")
         sys.exit(1)
     print(render())

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-from rectifier_zoo import advice
+from rectifier_zoo._internal import advice
 from rectifier_zoo.cli.arguments import Parser
 from rectifier_zoo.errors import ZooError
 
@@ -47,10 +47,10 @@ def quiet_import_keras():
     """Import Keras (and TensorFlow) before a command runs.
 
     Their C++ start-up lines obey ``TF_CPP_MIN_LOG_LEVEL`` (2 unless set: errors
-    only, see ``rectifier_zoo.tf_logs``); real errors still show. Set
+    only, see ``rectifier_zoo._internal.tf_logs``); real errors still show. Set
     ``TF_CPP_MIN_LOG_LEVEL=0`` to see every line.
     """
-    import keras  # noqa: F401  (rectifier_zoo.registration filters its start-up lines)
+    import keras  # noqa: F401  (rectifier_zoo._internal.registration filters its start-up lines)
 
 
 def main(argv=None) -> int:

@@ -39,7 +39,7 @@ def configure(subparsers):
 
 
 def configure_ship(subparsers):
-    from rectifier_zoo import shipping
+    from rectifier_zoo.reproduction import shipping
 
     p = subparsers.add_parser(
         "ship",
@@ -62,7 +62,7 @@ def configure_ship(subparsers):
 
 
 def run_ship(args):
-    from rectifier_zoo import shipping
+    from rectifier_zoo.reproduction import shipping
 
     decisions = shipping.ship(
         args.results or [pathlib.Path("reproduction/results")],
@@ -75,7 +75,8 @@ def run_ship(args):
 
 
 def run_export(args):
-    from rectifier_zoo import api, exporting, integrity, store
+    from rectifier_zoo import api
+    from rectifier_zoo.hub import export as exporting, integrity, store
     from rectifier_zoo.errors import ConfigError
 
     if args.name is None and not args.serving_config:

@@ -92,7 +92,7 @@ def configure(subparsers):
 
 
 def run_reproduce(args):
-    from rectifier_zoo import reproduction, reproduction_summary, results
+    from rectifier_zoo.reproduction import runs as reproduction, summary as reproduction_summary, results
 
     datasets = args.dataset or ["shapeset"]
     sweep = None if args.l1_sweep is None else (args.l1_sweep or list(reproduction.DEFAULT_L1_SWEEP))
@@ -130,7 +130,7 @@ def run_reproduce(args):
 
 
 def run_report(args):
-    from rectifier_zoo import report
+    from rectifier_zoo.reproduction import report
     from rectifier_zoo.errors import ConfigError
 
     if pathlib.Path(args.name).name != args.name or not args.name.endswith(".md"):

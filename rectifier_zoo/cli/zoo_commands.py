@@ -6,7 +6,7 @@ import argparse
 import pathlib
 
 from rectifier_zoo.cli.arguments import non_negative_float, positive_float, positive_int
-from rectifier_zoo.recipes import PRETRAIN_OVERRIDES
+from rectifier_zoo.training.recipes import PRETRAIN_OVERRIDES
 
 TRAIN_OVERRIDES = ("learning_rate", "batch_size", "patience", "lr_decay_patience", "l1", *PRETRAIN_OVERRIDES)
 
@@ -119,7 +119,7 @@ def run_list(args):
 
 def run_train(args):
     from rectifier_zoo import zoo
-    from rectifier_zoo.reproduction_summary import summary_table
+    from rectifier_zoo.reproduction.summary import summary_table
     from rectifier_zoo.api import train
 
     zoo.get_spec(args.name)  # an unknown name fails before anything loads

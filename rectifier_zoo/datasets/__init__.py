@@ -3,7 +3,7 @@
 Every loader returns a :class:`Splits` whose splits are ``(x, y)`` pairs, ``x``
 float32 ``(n, features)`` flat and ``y`` int64.  Nothing is downloaded unless
 ``download=True`` (or ``RECTIFIER_ZOO_DOWNLOAD=1``); prepared arrays are cached
-under ``rectifier_zoo.paths.datasets_home()``.  Importing this package is cheap:
+under ``rectifier_zoo._internal.paths.datasets_home()``.  Importing this package is cheap:
 TensorFlow and tensorflow-datasets are imported only by the loaders that need them.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import inspect
 
-from rectifier_zoo import advice
+from rectifier_zoo._internal import advice
 from rectifier_zoo.datasets.descriptors import BY_NAME, DATASETS, Dataset
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
@@ -140,7 +140,7 @@ def load(name: str, data_dir=None, download: bool = False, cache: bool = True, *
 def _load(name, data_dir, download, cache, **kwargs) -> Splits:
     name = _check_name(name)
     if data_dir is not None:
-        from rectifier_zoo.validation import folder
+        from rectifier_zoo._internal.validation import folder
 
         data_dir = folder("data_dir", data_dir)
     info = BY_NAME[name]

@@ -21,8 +21,8 @@ import zipfile
 
 import numpy as np
 
-from rectifier_zoo.atomic import atomic_path
-from rectifier_zoo.paths import datasets_home
+from rectifier_zoo._internal.atomic import atomic_path
+from rectifier_zoo._internal.paths import datasets_home
 
 # Bump when a loader's output for the same files changes, so stale entries are ignored.
 FORMAT_VERSION = 1

@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 
-from rectifier_zoo import advice
+from rectifier_zoo._internal import advice
 from rectifier_zoo.datasets import cache as cache_lib
 from rectifier_zoo.datasets import tfds_source
 from rectifier_zoo.datasets.splits import Splits

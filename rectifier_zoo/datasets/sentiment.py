@@ -29,7 +29,7 @@ import numpy as np
 from rectifier_zoo.datasets import cache as cache_lib
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError, DataError
-from rectifier_zoo.paths import datasets_home
+from rectifier_zoo._internal.paths import datasets_home
 
 DOMAINS = ("books", "dvd", "electronics", "kitchen")
 LABELS = {"negative": 0, "positive": 1}

@@ -12,7 +12,7 @@ import pathlib
 
 import numpy as np
 
-from rectifier_zoo.atomic import atomic_path
+from rectifier_zoo._internal.atomic import atomic_path
 
 _GRID_DPI = 80
 _GRID_ZOOM = 3  # screen pixels per image pixel

@@ -26,7 +26,7 @@ import urllib.parse
 
 import numpy as np
 
-from rectifier_zoo import advice
+from rectifier_zoo._internal import advice
 from rectifier_zoo.errors import DataError
 
 DOWNLOAD_ENV = "RECTIFIER_ZOO_DOWNLOAD"

@@ -8,7 +8,8 @@ test once, and adds that to the record.
 
 from __future__ import annotations
 
-from rectifier_zoo import environment, training
+from rectifier_zoo._internal import environment
+from rectifier_zoo.training import fit as training
 from rectifier_zoo.errors import TuningError
 from rectifier_zoo.tuning import project
 from rectifier_zoo.tuning.hypermodel import effective_values

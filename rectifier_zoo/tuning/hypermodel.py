@@ -23,7 +23,8 @@ import math
 
 import keras_tuner as kt
 
-from rectifier_zoo import paper, validation, zoo
+from rectifier_zoo import paper, zoo
+from rectifier_zoo._internal import validation
 from rectifier_zoo.errors import ConfigError
 
 PAPER_LEARNING_RATES = (0.1, 0.01, 0.001, 0.0001)

@@ -17,7 +17,8 @@ import datetime
 import json
 import pathlib
 
-from rectifier_zoo import atomic, paths, zoo
+from rectifier_zoo import zoo
+from rectifier_zoo._internal import atomic, paths
 from rectifier_zoo.errors import TuningError
 
 ENTRY_FILE = "zoo_entry.json"

@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
-from rectifier_zoo import recipes, validation, zoo
+from rectifier_zoo import zoo
+from rectifier_zoo._internal import validation
+from rectifier_zoo.training import recipes
 from rectifier_zoo.errors import ConfigError, TuningError
 from rectifier_zoo.tuning import best, project
 from rectifier_zoo.tuning.chief import check_role, distributed_env, parse_oracle, serve
@@ -132,7 +134,7 @@ def search(
         project.load_result(name, results_dir)  # a corrupt results file fails now, not after hours
     recipe, epochs = _base_recipe(spec, quick, epochs, batch_size)
     if splits is None:
-        from rectifier_zoo.entry_data import load_splits
+        from rectifier_zoo.training.entry_data import load_splits
 
         splits = load_splits(spec, data_dir, download, quick, seed)
     hypermodel = ZooHyperModel(
@@ -220,7 +222,7 @@ def _run(zoo_tuner, fit_kwargs):
 
 
 def export(result, export_dir):
-    """Export the retrained model for TF Serving (``rectifier_zoo.exporting.export``)."""
-    from rectifier_zoo import exporting  # TensorFlow-heavy: only when asked
+    """Export the retrained model for TF Serving (``rectifier_zoo.hub.export.export``)."""
+    from rectifier_zoo.hub import export as exporting  # TensorFlow-heavy: only when asked
 
     return exporting.export(result.model, export_dir, result=result)

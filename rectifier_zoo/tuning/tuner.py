@@ -46,7 +46,8 @@ import keras_tuner as kt
 import numpy as np
 from keras_tuner.src import config as kt_config  # internal: see _quiet_failed_trials
 
-from rectifier_zoo import atomic, training
+from rectifier_zoo._internal import atomic
+from rectifier_zoo.training import fit as training
 from rectifier_zoo.errors import TuningError
 from rectifier_zoo.tuning.hypermodel import effective_values
 

@@ -16,8 +16,8 @@ import time
 
 import rectifier_zoo as rz
 from rectifier_zoo import zoo
-from rectifier_zoo.pretraining import pretrain
-from rectifier_zoo.recipes import PretrainConfig
+from rectifier_zoo.training.pretraining import pretrain
+from rectifier_zoo.training.recipes import PretrainConfig
 
 
 def main():
