@@ -5,7 +5,7 @@ throughput of the exported model called the way TF Serving calls it
 (``tf.saved_model.load(dir).signatures["serving_default"](features=x)``), against
 the Keras model's ``predict`` and its direct call ``model(x)``?
 
-The export is ``rectifier_zoo.hub.export.export`` (what ``rz.export`` writes with)
+The export is ``rectifier_zoo.hub.export.export_version`` (what ``rz.export`` writes with)
 when that module exists, else ``keras.export.ExportArchive`` with the same
 signature (input ``features``, outputs ``probabilities`` and ``class``); the
 result says which. Each call's time includes turning the output into NumPy, as a
@@ -33,7 +33,7 @@ BATCHES = (1, 32, 256)
 def export(model, root) -> tuple:
     """(directory of the SavedModel version, how it was exported)."""
     try:
-        from rectifier_zoo.hub.export import export as zoo_export
+        from rectifier_zoo.hub.export import export_version as zoo_export
     except ImportError:
         zoo_export = None
     if zoo_export is not None:
@@ -41,7 +41,7 @@ def export(model, root) -> tuple:
         path = pathlib.Path(getattr(out, "path", out))
         if not (path / "saved_model.pb").exists():
             path = pathlib.Path(root) / model.name / "1"
-        return path, "rectifier_zoo.hub.export.export"
+        return path, "rectifier_zoo.hub.export.export_version"
     return export_archive(model, pathlib.Path(root) / model.name / "1"), "keras.export.ExportArchive (fallback)"
 
 

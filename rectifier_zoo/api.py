@@ -78,10 +78,8 @@ def train(
     """
     spec = zoo.get_spec(name)
     # Checked before the data loads and the model trains, not when they are used.
-    validation.number("seed", seed, low=0, high=2**32 - 1, integer=True)
-    validation.choice("verbose", verbose, (0, 1, 2))
+    checkpoint_dir = validation.run_arguments(seed, verbose, checkpoint_dir)
     out = None if out is None else validation.folder("out", out)
-    checkpoint_dir = None if checkpoint_dir is None else validation.folder("checkpoint_dir", checkpoint_dir)
     if splits is not None and dataset_options:
         raise ConfigError("dataset_options choose the data train() loads; with splits=, pass no dataset_options")
     data_record = {} if splits is not None else entry_data.data_hyperparameters(spec, dataset_options)
@@ -199,7 +197,7 @@ def _train_and_cache(name, download=False, data_dir=None) -> hub.Located:
     result = train(name, verbose=1, download=download, data_dir=data_dir)
     # The .keras file and its card, as `ship` writes them: the cache keeps one copy of the
     # weights, and rz.load reads nothing else (`rz.export` writes the SavedModel when wanted).
-    folder = exporting.export(
+    folder = exporting.export_version(
         result.model, paths.models_home(), name=name, result=result, verbose=0, saved_model=False
     )
     return hub.locate_version(folder, f"{folder} (trained just now)")
@@ -240,7 +238,7 @@ def export(
     """
     export_dir, version = exporting.check_target(export_dir, version, name)  # before any slow loading
     model, result = _resolve(model_or_name, result)
-    return exporting.export(
+    return exporting.export_version(
         model, export_dir, name=name, version=version, result=result, verbose=verbose, saved_model=saved_model
     )
 

@@ -21,6 +21,41 @@ def test_nothing_imports_in_a_circle():
     assert module_map.cycles(module_map.imports()) == []
 
 
+def test_imports_between_rooms_run_down_the_floors():
+    assert module_map.upward(module_map.imports()) == []
+
+
+def test_the_floor_check_finds_an_import_that_runs_up_and_a_room_on_no_floor():
+    graph = {"rectifier_zoo.nn.layers": {"rectifier_zoo.hub.store", "rectifier_zoo.errors"},
+             "rectifier_zoo.hub.store": {"rectifier_zoo.nn.layers"},
+             "rectifier_zoo.attic": set()}
+    assert module_map.upward(graph) == [
+        "attic: its room 'attic' is on no floor of FLOORS",
+        "nn.layers (floor 2) imports hub.store (floor 5)",
+    ]
+
+
+def test_the_top_level_keeps_the_public_face_only():
+    top = [p.name for p in (ROOT / "rectifier_zoo").glob("*.py")]
+    assert len(top) <= 12, f"{len(top)} modules directly in rectifier_zoo/: give the new one its subpackage"
+
+
+def _code_lines(node):
+    """A function's lines without its docstring."""
+    first = node.body[0]
+    docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    start = node.body[1].lineno if docstring and len(node.body) > 1 else first.lineno
+    return node.end_lineno - start + 1
+
+
+def test_no_function_is_over_60_lines():
+    long = [f"{name}.{node.name}: {_code_lines(node)} lines"
+            for name, path in module_map.modules().items()
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(node) > 60]
+    assert long == [], "split by step: " + "; ".join(long)
+
+
 def test_the_cycle_finder_finds_a_cycle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
     assert module_map.cycles(graph) == [["a", "b", "c", "a"]]
@@ -47,9 +82,16 @@ def test_no_code_branches_on_a_dataset_or_neuron_name():
     assert found == [], "use the dataset / neuron descriptors instead: " + "; ".join(found)
 
 
-def test_the_readme_shows_the_module_map_as_the_imports_make_it():
-    readme = (ROOT / "README.md").read_text()
-    start, end = "<!-- module-map -->\n```text\n", "```\n<!-- /module-map -->"
-    assert start in readme and end in readme, "the README's code map lost its markers"
-    shown = readme.split(start, 1)[1].split(end, 1)[0].rstrip("\n")
-    assert shown == module_map.render(), "the README's module map is stale: paste `python tools/module_map.py` into it"
+def _between(text, marker):
+    start, end = f"<!-- {marker} -->\n```text\n", f"```\n<!-- /{marker} -->"
+    assert start in text and end in text, f"docs/architecture.md lost its {marker} markers"
+    return text.split(start, 1)[1].split(end, 1)[0].rstrip("\n")
+
+
+def test_the_architecture_page_shows_the_floors_and_the_module_map_as_the_imports_make_them():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    assert _between(page, "floors") == module_map.render_floors(), "paste `python tools/module_map.py --floors`"
+    assert _between(page, "module-map") == module_map.render(), "the module map is stale: paste `python tools/module_map.py`"
+    for rooms in module_map.FLOORS:
+        for room in rooms:
+            assert f"`{room}" in page, f"docs/architecture.md does not say what the room {room!r} holds"

@@ -6,6 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
+import rectifier_zoo as rz
 from rectifier_zoo.hub import integrity, model_card, store
 from rectifier_zoo.hub import locate as hub
 from rectifier_zoo.reproduction import shipping
@@ -50,7 +51,7 @@ def test_each_entry_holds_one_copy_of_its_weights():
 
 def recomputed_error(name, x, y, capsys):
     """The test error of ``rz.load(name)`` on ``x, y``: from exports/, as the cache (``zoo_home``) is empty."""
-    model = hub.load(name)
+    model = rz.load(name)
     assert f"loaded {name} version" in capsys.readouterr().out
     return float(np.mean(np.argmax(model.predict(x, batch_size=1000, verbose=0), axis=1) != y))
 
@@ -113,6 +114,6 @@ def test_the_shipped_mnist_model_is_one_command_from_tf_serving(tmp_path):
          "--inputs", f"features={tmp_path / 'x.npy'}", "--outdir", str(tmp_path / "out")],
         capture_output=True, text=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )  # fmt: skip
-    expected = hub.load("mnist_rect_l1", verbose=False).predict(x, verbose=0)
+    expected = rz.load("mnist_rect_l1", verbose=False).predict(x, verbose=0)
     np.testing.assert_allclose(np.load(tmp_path / "out" / "probabilities.npy"), expected, rtol=1e-5, atol=1e-6)
     assert list(np.load(tmp_path / "out" / "class.npy")) == list(expected.argmax(axis=1))

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+import rectifier_zoo as rz
 from rectifier_zoo import cli, zoo
 from rectifier_zoo.hub import store
-from rectifier_zoo.hub import locate as hub
 from rectifier_zoo.reproduction import shipping
 from test_reproduction import fake, write
 
@@ -43,7 +43,7 @@ def test_ship_exports_the_lowest_validation_error_then_keeps_or_replaces_it(tmp_
     assert card["saved_model"] is False and "rectifier-zoo export shapeset_rect_l1 --export-dir serving" in (
         exports / "shapeset_rect_l1" / "1" / "README.md").read_text()
     assert not (exports / "models.config").exists()
-    assert hub.load(exports / "shapeset_rect_l1", verbose=False).name == "shapeset_rect_l1"
+    assert rz.load(exports / "shapeset_rect_l1", verbose=False).name == "shapeset_rect_l1"
 
     [decision] = shipping.ship([results], exports)
     assert decision.action == "kept" and "version 1 already shipped" in decision.detail

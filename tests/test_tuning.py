@@ -303,7 +303,7 @@ def test_export_goes_through_exporting_with_the_result(monkeypatch, tmp_path):
     from rectifier_zoo.hub import export as exporting
 
     calls = []
-    monkeypatch.setattr(exporting, "export", lambda model, export_dir, result=None: calls.append((model, export_dir, result)) or "v1")
+    monkeypatch.setattr(exporting, "export_version", lambda model, export_dir, result=None: calls.append((model, export_dir, result)) or "v1")
     result = types.SimpleNamespace(model="MODEL")
     assert searching.export(result, tmp_path / "x") == "v1"
     assert calls == [("MODEL", tmp_path / "x", result)]

@@ -172,4 +172,4 @@ if __name__ == "__main__":
     if wrong:
         print("imports that run up the floors:", *wrong, sep="\n  ")
         sys.exit(1)
-    print(render())
+    print(render_floors() if sys.argv[1:] == ["--floors"] else render())

@@ -83,3 +83,14 @@ def folder(name, value):
         where = "" if existing == path else f" (its parent {str(existing)!r} is a file)"
         raise ConfigError(f"{name} {str(path)!r} cannot be a folder{where}; pass a folder path (new or existing)")
     return path
+
+
+def run_arguments(seed, verbose, checkpoint_dir):
+    """A training run's seed, verbosity and checkpoint folder, checked (``rz.train`` and ``fit`` share it).
+
+    Returns:
+        ``checkpoint_dir`` as a usable folder path, or None.
+    """
+    number("seed", seed, low=0, high=2**32 - 1, integer=True)
+    choice("verbose", verbose, (0, 1, 2))
+    return None if checkpoint_dir is None else folder("checkpoint_dir", checkpoint_dir)

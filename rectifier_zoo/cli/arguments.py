@@ -16,15 +16,25 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def positive_int(text):
-    """argparse type: an integer >= 0."""
+def whole_number(text, least):
+    """argparse type helper: ``text`` as an integer >= ``least``."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be >= {least}, got {value}")
     return value
+
+
+def non_negative_int(text):
+    """argparse type: an integer >= 0 (a seed, a patience where 0 means off)."""
+    return whole_number(text, 0)
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1 (a count of trials, seeds or epochs)."""
+    return whole_number(text, 1)
 
 
 def number(text, ok, must):

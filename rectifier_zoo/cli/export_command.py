@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from rectifier_zoo.cli.arguments import positive_float, positive_int
+from rectifier_zoo.cli.arguments import positive_float, non_negative_int
 
 
 def configure(subparsers):
@@ -27,7 +27,7 @@ def configure(subparsers):
         "else the zoo's cached copy); its NAME.json result beside it fills the card's metrics",
     )
     p.add_argument("--export-dir", type=pathlib.Path, default=pathlib.Path("exports"), help="default: exports/")
-    p.add_argument("--version", type=positive_int, help="version number (default: highest existing + 1)")
+    p.add_argument("--version", type=non_negative_int, help="version number (default: highest existing + 1)")
     p.add_argument("--serving-config", action="store_true", help="write EXPORT_DIR/models.config for TF Serving")
     p.add_argument(
         "--base-path",

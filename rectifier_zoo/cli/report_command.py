@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from rectifier_zoo.cli.arguments import non_negative_float, number, positive_int
+from rectifier_zoo.cli.arguments import non_negative_float, non_negative_int, number, positive_int
 from rectifier_zoo.cli.zoo_commands import add_dataset_option_argument, dataset_options_of
 
 DEFAULT_RUNS = pathlib.Path("runs/reproduce")
@@ -24,6 +24,11 @@ def alpha_value(text):
 
 
 def configure(subparsers):
+    _configure_reproduce(subparsers)
+    _configure_report(subparsers)
+
+
+def _configure_reproduce(subparsers):
     p = subparsers.add_parser(
         "reproduce",
         help="train the paper's table rows and print ours beside the paper's",
@@ -36,7 +41,7 @@ def configure(subparsers):
     p.add_argument("--dataset", action="append", help="dataset(s) to reproduce (default: shapeset); repeatable")
     p.add_argument("--quick", action="store_true", help="small splits and few epochs: a smoke run")
     p.add_argument("--seeds", type=positive_int, default=1, help="seeds per entry (default: 1)")
-    p.add_argument("--seed", type=positive_int, default=0, help="first seed (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="first seed (default: 0)")
     p.add_argument(
         "--entries",
         metavar="PATTERN",
@@ -61,7 +66,7 @@ def configure(subparsers):
         "for each α x seed, plus α = ∞, which is <dataset>_rect (no L1, like the softplus runs), instead of "
         "the table rows (no values: 1 1.3 2 3 6; ∞ is always added)",
     )
-    p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
+    p.add_argument("--epochs", type=non_negative_int, help="maximum epochs (default: the recipe's)")
     p.add_argument("--data-dir", type=pathlib.Path, help="directory with the dataset's files")
     p.add_argument("--download", action="store_true", help="allow tensorflow-datasets to download missing data")
     add_dataset_option_argument(p)
@@ -75,6 +80,8 @@ def configure(subparsers):
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=run_reproduce)
 
+
+def _configure_report(subparsers):
     p = subparsers.add_parser(
         "report",
         help="write a Markdown report with figures from reproduce's results",

@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from rectifier_zoo.cli.arguments import positive_int
-
-
-def _trial_count(text):
-    """argparse type: a whole number >= 1 (a negative count is a usage error)."""
-    value = positive_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+from rectifier_zoo.cli.arguments import non_negative_int, positive_int
 
 
 def _hidden(text):
@@ -50,7 +42,7 @@ def configure(subparsers):
         help="search an entry's learning rate and L1 penalty (KerasTuner)",
         description="Search the learning rate (log scale, or the paper's grid), the L1 penalty "
         "(_l1 entries: 0 or log scale 1e-5..1e-2) and the pre-training rate (_dae entries) on the "
-        "validation error. Records the search in tuning/results/NAME.json and prints the line that adopts its values into the zoo's declaration (rectifier_zoo/zoo.py, TUNED: reviewed like any code; nothing changes before), "
+        "validation error. Records the search in tuning/results/NAME.json and prints the line that adopts its values into the zoo's declaration (rectifier_zoo/entries.py, TUNED: reviewed like any code; nothing changes before), "
         "retrains the best model and evaluates it once on test. Run the same command again to "
         "resume a killed search. Distributed: one `--chief --oracle HOST:PORT` and any number of "
         "`--worker ID --oracle HOST:PORT`.",
@@ -58,14 +50,14 @@ def configure(subparsers):
     p.add_argument("name", help="zoo entry, e.g. mnist_rect_l1 (see `rectifier-zoo list`)")
     p.add_argument("--tuner", choices=("random", "bayesian", "hyperband", "grid"), default="random",
                    help="search algorithm (default: random; grid: the paper's grid)")
-    p.add_argument("--max-trials", type=_trial_count, default=10, help="trials in all (default: 10)")
+    p.add_argument("--max-trials", type=positive_int, default=10, help="trials in all (default: 10)")
     p.add_argument("--project-dir", type=pathlib.Path,
                    help="search state; rerun with the same dir to resume (default: <zoo home>/tuning/NAME)")
     p.add_argument("--results-dir", type=pathlib.Path, help="where NAME.json goes (default: tuning/results/)")
     p.add_argument("--quick", action="store_true", help="small splits and few epochs: a smoke search")
-    p.add_argument("--epochs", type=_trial_count, help="maximum epochs per trial (default: the recipe's)")
-    p.add_argument("--batch-size", type=_trial_count, help="override the recipe's mini-batch size")
-    p.add_argument("--seed", type=positive_int, default=0, help="random seed (default: 0)")
+    p.add_argument("--epochs", type=positive_int, help="maximum epochs per trial (default: the recipe's)")
+    p.add_argument("--batch-size", type=positive_int, help="override the recipe's mini-batch size")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: 0)")
     p.add_argument("--data-dir", type=pathlib.Path, help="directory with the dataset's files")
     p.add_argument("--download", action="store_true", help="allow tensorflow-datasets to download missing data")
     p.add_argument("--export-dir", type=pathlib.Path, help="export the retrained best model there (TF Serving layout)")

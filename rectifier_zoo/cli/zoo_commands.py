@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from rectifier_zoo.cli.arguments import non_negative_float, positive_float, positive_int
+from rectifier_zoo.cli.arguments import non_negative_float, positive_float, non_negative_int
 from rectifier_zoo.training.recipes import PRETRAIN_OVERRIDES
 
 TRAIN_OVERRIDES = ("learning_rate", "batch_size", "patience", "lr_decay_patience", "l1", *PRETRAIN_OVERRIDES)
@@ -79,18 +79,18 @@ def configure(subparsers):
         "and save the model (.keras) with its result (.json).",
     )
     p.add_argument("name", help="zoo entry, e.g. shapeset_rect_l1 (see `rectifier-zoo list`)")
-    p.add_argument("--epochs", type=positive_int, help="maximum epochs (default: the recipe's)")
+    p.add_argument("--epochs", type=non_negative_int, help="maximum epochs (default: the recipe's)")
     p.add_argument("--quick", action="store_true", help="small splits and few epochs: a smoke run")
     p.add_argument("--out", type=pathlib.Path, default=pathlib.Path("runs"), help="output directory (default: runs/)")
-    p.add_argument("--seed", type=positive_int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: 0)")
     p.add_argument("--data-dir", type=pathlib.Path, help="directory with the dataset's files")
     p.add_argument("--download", action="store_true", help="allow tensorflow-datasets to download missing data")
     add_dataset_option_argument(p)
     p.add_argument("--learning-rate", type=positive_float, help="override the recipe's SGD learning rate")
-    p.add_argument("--batch-size", type=positive_int, help="override the recipe's mini-batch size")
-    p.add_argument("--patience", type=positive_int,
+    p.add_argument("--batch-size", type=non_negative_int, help="override the recipe's mini-batch size")
+    p.add_argument("--patience", type=non_negative_int,
                    help="override the recipe's early stopping: epochs without a better validation error")
-    p.add_argument("--lr-decay-patience", type=positive_int,
+    p.add_argument("--lr-decay-patience", type=non_negative_int,
                    help="multiply the learning rate by the recipe's decay factor (0.1) after this many epochs without a better validation "
                    "error (default: the recipe's; 0 keeps the paper's constant rate)")
     p.add_argument("--l1", type=float, help="override the L1 penalty (_l1 entries only)")
@@ -98,7 +98,7 @@ def configure(subparsers):
                    help="override the L1 penalty on the codes while pre-training (_dae entries only)")
     p.add_argument("--pretrain-learning-rate", type=positive_float,
                    help="override the SGD learning rate while pre-training (_dae entries only)")
-    p.add_argument("--pretrain-epochs", type=positive_int, help="override the pre-training epochs per layer (_dae entries only)")
+    p.add_argument("--pretrain-epochs", type=non_negative_int, help="override the pre-training epochs per layer (_dae entries only)")
     p.add_argument(
         "--checkpoint-dir", type=pathlib.Path, help="per-epoch checkpoints; rerun with the same dir to resume"
     )

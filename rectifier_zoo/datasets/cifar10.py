@@ -27,7 +27,7 @@ import numpy as np
 from rectifier_zoo._internal import advice
 from rectifier_zoo.datasets import cache as cache_lib
 from rectifier_zoo.datasets import cifar10_jpeg, tfds_source
-from rectifier_zoo.datasets.splits import Splits
+from rectifier_zoo.datasets.splits import Splits, from_pixels
 from rectifier_zoo.errors import DataError
 
 NUM_CLASSES = 10
@@ -120,12 +120,8 @@ def _from_tfds(b) -> dict:
 
 
 def finish(arrays: dict, source: str) -> Splits:
-    def pair(split):
-        x = arrays["x_" + split].astype(np.float32)
-        x /= np.float32(255.0)
-        return x, arrays["y_" + split].astype(np.int64)
-
-    return Splits("cifar10", pair("train"), pair("valid"), pair("test"), NUM_CLASSES, (32, 32, 3), source)
+    """The cached uint8 pixels as Splits in [0, 1]."""
+    return from_pixels("cifar10", arrays, NUM_CLASSES, (32, 32, 3), source)
 
 
 def load(data_dir=None, download: bool = False, cache: bool = True) -> Splits:

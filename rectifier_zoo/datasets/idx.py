@@ -23,7 +23,7 @@ import numpy as np
 from rectifier_zoo._internal import advice
 from rectifier_zoo.datasets import cache as cache_lib
 from rectifier_zoo.datasets import tfds_source
-from rectifier_zoo.datasets.splits import Splits
+from rectifier_zoo.datasets.splits import Splits, from_pixels
 from rectifier_zoo.errors import DataError
 
 NUM_CLASSES = 10
@@ -156,13 +156,8 @@ def _from_tfds(b) -> dict:
 
 
 def finish(name: str, arrays: dict, source: str) -> Splits:
-    """Scale the cached uint8 pixels to float32 in [0, 1] and build the Splits."""
-    def pair(split):
-        x = arrays["x_" + split].astype(np.float32)
-        x /= np.float32(255.0)  # in place: one float copy, no temporary
-        return x, arrays["y_" + split].astype(np.int64)
-
-    return Splits(name, pair("train"), pair("valid"), pair("test"), NUM_CLASSES, (28, 28), source)
+    """The cached uint8 pixels as Splits in [0, 1]."""
+    return from_pixels(name, arrays, NUM_CLASSES, (28, 28), source)
 
 
 def load(name: str = "mnist", data_dir=None, download: bool = False, cache: bool = True) -> Splits:

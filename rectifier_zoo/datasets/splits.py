@@ -57,6 +57,16 @@ class Splits:
         )
 
 
+def from_pixels(name, arrays: dict, num_classes, input_shape, source) -> Splits:
+    """Splits from cached uint8 pixels (``x_train``, ``y_train``, ...), scaled to float32 in [0, 1]."""
+    def pair(split):
+        x = arrays["x_" + split].astype(np.float32)
+        x /= np.float32(255.0)  # in place: one float copy, no temporary
+        return x, arrays["y_" + split].astype(np.int64)
+
+    return Splits(name, pair("train"), pair("valid"), pair("test"), num_classes, tuple(input_shape), source)
+
+
 def check_all(splits):
     """Check every split, and that they agree on the number of features."""
     nc = splits.num_classes

@@ -26,7 +26,7 @@ SERVING_CONFIG = "models.config"
 SIGNATURE = "serving_default"
 
 
-def export(model, export_dir, name=None, version=None, result=None, verbose=1, saved_model=True) -> pathlib.Path:
+def export_version(model, export_dir, name=None, version=None, result=None, verbose=1, saved_model=True) -> pathlib.Path:
     """Write ``model`` as the next (or the given) version of ``export_dir/<name>/``, with its card.
 
     Args:

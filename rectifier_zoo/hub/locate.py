@@ -49,19 +49,6 @@ class Located:
         return error if isinstance(error, (int, float)) and not isinstance(error, bool) else None
 
 
-def load(name_or_path, *, version=None, sparse_inference=False, verbose=True):
-    """A trained model found locally or in the remote store: ``rz.load`` without training.
-
-    Takes the arguments of ``rz.load`` (``rectifier_zoo.api.load``) but
-    ``train_if_missing``, ``download`` and ``data_dir``: a zoo entry found nowhere
-    is an ArtifactError naming the ways to get it.
-    """
-    given = {} if version is None else {"version": version}
-    with advice.calling("rz.load", name_or_path, **given):
-        located = locate(name_or_path, version=None if version is None else store.check_version(version))
-    return load_located(located, sparse_inference=sparse_inference, verbose=verbose)
-
-
 def load_located(located: Located, sparse_inference=False, verbose=True):
     """``load_keras(located)``, announced in one line, sparsified if asked (see ``rz.load``)."""
     model = load_keras(located)
@@ -173,14 +160,6 @@ def _pick(found, version, where) -> int:
 def local_roots() -> list:
     """The folders searched for exported models, in order: the cache, then the repo's exports/."""
     return [paths.models_home(), EXPORTS_DIR]
-
-
-def locate_name(name: str, version=None) -> Located:
-    """Resolve a zoo name: the cache, the repo's exports, then the remote store (see ``find_name``)."""
-    located = find_name(name, version)
-    if located is None:
-        raise ArtifactError(missing_message(name, version))
-    return located
 
 
 def find_name(name: str, version=None) -> Located | None:

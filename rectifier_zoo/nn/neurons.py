@@ -66,11 +66,6 @@ def get(neuron: str) -> Neuron:
     return BY_NAME[canonical(neuron)]
 
 
-def by_keras(activation: str) -> Neuron | None:
-    """The neuron whose Keras activation is ``activation`` (None if no zoo neuron uses it)."""
-    return next((n for n in NEURONS if n.keras == activation), None)
-
-
 def canonical(neuron: str) -> str:
     """The zoo's name for ``neuron`` (``"relu"`` -> ``"rect"``); ConfigError if unknown."""
     if isinstance(neuron, str):

@@ -31,29 +31,13 @@ Batches of ``dense_from_batch`` examples or more take the plain dense product
 (``h @ W``), which is faster there: a dense product reads each kernel row once for
 the whole batch, the per-example kernel once per example.
 
-Where it wins and where it loses (``benchmarks/sparse_inference.py``, figures in
-``benchmarks/results/sparse_inference.json``), measured on the shipped
-``mnist_rect_l1`` with the real MNIST test images: 81% zero pixels and 91/80/74%
-zeros in the three hidden layers, so 6.5x fewer multiply-adds are needed. The
-machine was a 2-core AMD EPYC loaded by training runs (load average about 7);
-TensorFlow, BLAS and numba each ran on one thread; medians (min-max) over 7 repeats.
-
-- Batch 1: the numba engine is 37x (28-47x) faster than the faster dense Keras
-  path, the SavedModel's ``serving_default`` (what TF Serving runs); most of that
-  gap is the framework's per-call overhead, not the zeros. Against the same dense
-  arithmetic with no framework around it (NumPy's BLAS product) it is 9.3x faster,
-  past the 6.5x the multiply-adds allow: the dense product streams all 11 MB of
-  weights per example, the kernel only the rows it needs.
-- Larger batches: the overhead is paid per call and the union of active units
-  grows, so the gain shrinks: 17.6x at batch 4, 4.2x at 16, 1.4x at 32 against
-  ``serving_default``, which wins from batch 64; dense NumPy wins from 128. The
-  crossover moves with the input's sparsity: on ``fashion_mnist_rect_l1`` (50% zero
-  pixels, 3.2x fewer multiply-adds) dense NumPy won from batch 32. ``DENSE_FROM_BATCH``
-  (32) makes ``predict`` switch to the dense product there.
-- The NumPy engine gains little: about 1.1x over dense NumPy at batch 1, measured
-  by the earlier version of the benchmark. Copying scattered rows costs as much as
-  streaming them through a dense product, and NumPy's per-call overhead eats the
-  rest.
+Where it wins and where it loses, and by how much: ``benchmarks/sparse_inference.py``,
+its figures in ``benchmarks/results/sparse_inference.json`` and the table in
+``docs/performance.md`` (figures go stale; they live beside the machine they were
+measured on, not here). In short: the gain is largest at batch 1, where per-call
+framework overhead dominates, and shrinks as the batch grows and the union of
+active units widens; from ``DENSE_FROM_BATCH`` examples ``predict`` takes the dense
+product.
 
 Only the rectifier gives exact zeros; other neurons (tanh, softplus) are
 accepted, but nothing is skipped for them in practice.
@@ -74,8 +58,8 @@ from rectifier_zoo.errors import ConfigError
 from rectifier_zoo.sparse.kernels import count_macs  # public here: MAC counts of a sparse model
 
 # NumPy engine: gather only when at most this fraction of a layer's inputs is active:
-# copying a scattered kernel row costs several times streaming it in a dense product
-# (measured 3-6x on the benchmark machine), so at higher fractions dense is faster.
+# copying a scattered kernel row costs several times streaming it in a dense product,
+# so at higher fractions dense is faster.
 MAX_ACTIVE = 0.25
 
 # From this batch size on, the dense product is at least as fast as the per-example

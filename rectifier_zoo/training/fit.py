@@ -1,7 +1,7 @@
 """Training by the paper's protocol: plain SGD, small mini-batches, early stopping.
 
 ``fit(model, splits, recipe)`` trains any zoo classifier on any splits and returns a
-``TrainResult``; ``rectifier_zoo.train(name)`` (in ``zoo_train``) wires a zoo entry's
+``TrainResult``; ``rz.train(name)`` (``rectifier_zoo.api.train``) wires a zoo entry's
 dataset, model and recipe into it.
 """
 
@@ -200,10 +200,7 @@ def fit(
     """
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"recipe must be a rz.Recipe, got {type(recipe).__name__}")
-    validation.number("seed", seed, low=0, high=2**32 - 1, integer=True)
-    validation.choice("verbose", verbose, (0, 1, 2))
-    if checkpoint_dir is not None:
-        checkpoint_dir = validation.folder("checkpoint_dir", checkpoint_dir)
+    checkpoint_dir = validation.run_arguments(seed, verbose, checkpoint_dir)
     check_data(model, splits)
     if checkpoint_dir is None:
         return _fit(model, splits, recipe, seed, verbose, callbacks, None, sparsity_sample)
@@ -216,36 +213,69 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     (x, y), (xv, yv) = splits.train, splits.valid
-    state = checkpoint.load_state(checkpoint_dir) if checkpoint_dir else None
-
-    pretraining = []
     # Hashed only where a checkpoint will keep it (a run without checkpoint_dir never resumes).
     facts = run_facts(recipe, seed, data_fingerprint(x, y) if checkpoint_dir else None)
     compile_model(model, recipe, len(x))
-    if recipe.pretrain is not None and state is None:
-        pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose, x_valid=xv)
-        if checkpoint_dir:  # a crash in fine-tuning must not cost the pre-training
-            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": pretraining, "run": facts})
-            state = checkpoint.load_state(checkpoint_dir)
-    best_weights, initial_epoch, history = None, 0, {}
-    if state is not None:
-        check_resumable(state, facts, checkpoint_dir)
-        state, best_weights = checkpoint.restore(checkpoint_dir, model)
-        initial_epoch, history = state["epoch"] + 1, state["history"]
-        pretraining = state.get("pretraining", [])
-        if verbose and initial_epoch:
-            print(f"resuming from {checkpoint_dir} after epoch {initial_epoch}")
+    run = _start(model, x, xv, recipe, seed, verbose, checkpoint_dir, facts)
+    probe = SparsityCallback(xv, sample_size=min(sparsity_sample, len(xv)), seed=seed)
+    stopper, stateful = _resumable_callbacks(recipe, run, verbose)
+    cbs = [probe, stopper, *stateful.values(), *callbacks]
+    if checkpoint_dir:
+        extra = {"pretraining": run.pretraining, "run": facts}
+        cbs.append(checkpoint.EpochCheckpoint(checkpoint_dir, stopper, run.history, extra, stateful))
+    done = run.state is not None and run.state.get("stopped", False)
+    if recipe.epochs > run.initial_epoch and not done:
+        fitted = model.fit(x, y, batch_size=recipe.batch_size, epochs=recipe.epochs, initial_epoch=run.initial_epoch,
+                           validation_data=(xv, yv), callbacks=cbs, shuffle=True, verbose=verbose)
+        for key, values in fitted.history.items():
+            run.history.setdefault(key, [])
+            if not checkpoint_dir:  # the saver already appended them
+                run.history[key].extend(float(v) for v in values)
+    elif run.best_weights is not None:
+        model.set_weights(run.best_weights)
+    return _result(model, splits, recipe, seed, run, time.perf_counter() - started)
 
+
+@dataclasses.dataclass
+class _Run:
+    """Where a run starts: its checkpoint state (None: a fresh run) and what it carries over."""
+
+    state: dict | None = None
+    pretraining: list = dataclasses.field(default_factory=list)
+    best_weights: list | None = None
+    initial_epoch: int = 0
+    history: dict = dataclasses.field(default_factory=dict)
+
+
+def _start(model, x, xv, recipe, seed, verbose, checkpoint_dir, facts) -> _Run:
+    """Pre-train a fresh ``_dae`` run (checkpointed), or restore a run from its last finished epoch."""
+    run = _Run(state=checkpoint.load_state(checkpoint_dir) if checkpoint_dir else None)
+    if recipe.pretrain is not None and run.state is None:
+        run.pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose, x_valid=xv)
+        if checkpoint_dir:  # a crash in fine-tuning must not cost the pre-training
+            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": run.pretraining, "run": facts})
+            run.state = checkpoint.load_state(checkpoint_dir)
+    if run.state is not None:
+        check_resumable(run.state, facts, checkpoint_dir)
+        run.state, run.best_weights = checkpoint.restore(checkpoint_dir, model)
+        run.initial_epoch, run.history = run.state["epoch"] + 1, run.state["history"]
+        run.pretraining = run.state.get("pretraining", [])
+        if verbose and run.initial_epoch:
+            print(f"resuming from {checkpoint_dir} after epoch {run.initial_epoch}")
+    return run
+
+
+def _resumable_callbacks(recipe, run: _Run, verbose):
+    """Early stopping (and the rate's decay, if the recipe has one), from the run's saved state."""
+    state = run.state or {}
     stopper = checkpoint.ResumableEarlyStopping(
         monitor="val_accuracy",
         mode="max",
         patience=recipe.patience,
         restore_best_weights=True,
-        initial_state=(state or {}).get("early_stopping"),
-        initial_best_weights=best_weights,
+        initial_state=state.get("early_stopping"),
+        initial_best_weights=run.best_weights,
     )
-    probe = SparsityCallback(xv, sample_size=min(sparsity_sample, len(xv)), seed=seed)
-    cbs = [probe, stopper]
     stateful = {}
     if recipe.lr_decay_patience:
         stateful["lr_decay"] = checkpoint.ResumableLearningRateDecay(
@@ -253,46 +283,26 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
             mode="max",
             factor=recipe.lr_decay_factor,
             patience=recipe.lr_decay_patience,
-            initial_state=(state or {}).get("lr_decay"),
+            initial_state=state.get("lr_decay"),
             verbose=int(verbose > 0),
         )
-    cbs += [*stateful.values(), *callbacks]
-    if checkpoint_dir:
-        extra = {"pretraining": pretraining, "run": facts}
-        cbs.append(checkpoint.EpochCheckpoint(checkpoint_dir, stopper, history, extra, stateful))
-    done = state is not None and state.get("stopped", False)
-    if recipe.epochs > initial_epoch and not done:
-        fitted = model.fit(
-            x,
-            y,
-            batch_size=recipe.batch_size,
-            epochs=recipe.epochs,
-            initial_epoch=initial_epoch,
-            validation_data=(xv, yv),
-            callbacks=cbs,
-            shuffle=True,
-            verbose=verbose,
-        )
-        for key, values in fitted.history.items():
-            history.setdefault(key, [])
-            if not checkpoint_dir:  # the saver already appended them
-                history[key].extend(float(v) for v in values)
-    elif best_weights is not None:
-        model.set_weights(best_weights)
+    return stopper, stateful
 
-    epochs = len(history.get("loss", []))
-    accuracies = history.get("val_accuracy", [])
+
+def _result(model, splits, recipe, seed, run: _Run, seconds) -> TrainResult:
+    """The finished run measured: errors on validation and test, sparsity on test, its history."""
+    accuracies = run.history.get("val_accuracy", [])
     return TrainResult(
         name=model.name,
         dataset=splits.name,
         test_error=error_rate(model, *splits.test),
-        valid_error=error_rate(model, xv, yv),
+        valid_error=error_rate(model, *splits.valid),
         sparsity=sparsity(model, splits.test[0]),
-        epochs=epochs,
+        epochs=len(run.history.get("loss", [])),
         best_epoch=int(np.argmax(accuracies)) + 1 if accuracies else 0,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         hyperparameters={**recipe.to_dict(), "seed": seed},
         versions=library_versions(),
-        history=history,
-        pretraining=pretraining,
+        history=run.history,
+        pretraining=run.pretraining,
     )

@@ -158,7 +158,7 @@ def adoption(record) -> str:
     Example:
 
     >>> print(adoption({"name": "mnist_tanh", "hyperparameters": {"learning_rate": 0.03}}))
-    to adopt these values, add to TUNED in rectifier_zoo/zoo.py:
+    to adopt these values, add to TUNED in rectifier_zoo/entries.py:
         "mnist_tanh": Tuned(learning_rate=0.03, record="tuning/results/mnist_tanh.json"),
     to try them first: rectifier-zoo train mnist_tanh --learning-rate 0.03
     """
@@ -166,7 +166,7 @@ def adoption(record) -> str:
     values = ", ".join(f"{key}={hp[key]!r}" for key in sorted(hp))
     flags = " ".join(f"--{key.replace('_', '-')} {hp[key]!r}" for key in sorted(hp) if key in ("learning_rate", "l1"))
     return (
-        "to adopt these values, add to TUNED in rectifier_zoo/zoo.py:\n"
+        "to adopt these values, add to TUNED in rectifier_zoo/entries.py:\n"
         f'    "{name}": Tuned({values}, record="tuning/results/{name}.json"),\n'
         f"to try them first: rectifier-zoo train {name} {flags}"
     )

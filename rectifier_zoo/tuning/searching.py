@@ -222,7 +222,7 @@ def _run(zoo_tuner, fit_kwargs):
 
 
 def export(result, export_dir):
-    """Export the retrained model for TF Serving (``rectifier_zoo.hub.export.export``)."""
+    """Export the retrained model for TF Serving (``rectifier_zoo.hub.export.export_version``)."""
     from rectifier_zoo.hub import export as exporting  # TensorFlow-heavy: only when asked
 
-    return exporting.export(result.model, export_dir, result=result)
+    return exporting.export_version(result.model, export_dir, result=result)
