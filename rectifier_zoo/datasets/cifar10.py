@@ -10,9 +10,9 @@ python batches store CHW and are transposed.
 Sources, in order: the python batches (``data_batch_1`` .. ``data_batch_5``,
 ``test_batch``) in ``data_dir`` or ``data_dir/cifar-10-batches-py``; the JPEG
 (quality 75) copy ``cifar10-jpeg.zip`` in ``data_dir`` (its own split rule, see
-:mod:`rectifier_zoo.datasets.cifar10_jpeg`: its results are always labelled
-"CIFAR-10 (JPEG q75 copy)", and ``Splits.source`` carries that label and the
-zip's md5); a prepared
+:mod:`rectifier_zoo.datasets.cifar10_jpeg`: ``Splits.source`` is the label
+"CIFAR-10 (JPEG q75 copy)" and ``Splits.fingerprint`` the zip's md5, which every
+result and model card made from it carries); a prepared
 tensorflow-datasets copy (``data_dir`` or ``$TFDS_DATA_DIR``), put back in file
 order by its ``id`` feature; a tfds download when ``download=True``.
 """
@@ -119,9 +119,9 @@ def _from_tfds(b) -> dict:
     return cut(*parts)
 
 
-def finish(arrays: dict, source: str) -> Splits:
+def finish(arrays: dict, source: str, fingerprint: str = "") -> Splits:
     """The cached uint8 pixels as Splits in [0, 1]."""
-    return from_pixels("cifar10", arrays, NUM_CLASSES, (32, 32, 3), source)
+    return from_pixels("cifar10", arrays, NUM_CLASSES, (32, 32, 3), source, fingerprint)
 
 
 def load(data_dir=None, download: bool = False, cache: bool = True) -> Splits:
@@ -145,7 +145,7 @@ def load(data_dir=None, download: bool = False, cache: bool = True) -> Splits:
     if archive is not None:
         key = {"source": "jpeg-zip", "files": cache_lib.fingerprint([archive])}
         arrays = cache_lib.cached("cifar10", key, lambda: cifar10_jpeg.read(archive), cache)
-        return finish(arrays, f"{cifar10_jpeg.LABEL}: {archive} (md5 {cifar10_jpeg.md5(archive)})")
+        return finish(arrays, cifar10_jpeg.LABEL, cifar10_jpeg.fingerprint(archive))
     try:
         b, tfds_dir = tfds_source.builder("cifar10", data_dir, download)
     except DataError as err:

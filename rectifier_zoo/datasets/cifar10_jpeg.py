@@ -50,13 +50,13 @@ def find(data_dir) -> pathlib.Path | None:
     return candidate if candidate.is_file() else None
 
 
-def md5(path) -> str:
-    """The zip's md5, the fingerprint results and model cards carry (the README lists it)."""
+def fingerprint(path) -> str:
+    """``"cifar10-jpeg.zip md5 <hex>"``: what results and model cards carry (its README lists the md5)."""
     digest = hashlib.md5()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return f"{FILE} md5 {digest.hexdigest()}"
 
 
 def _index(names) -> dict:

@@ -87,7 +87,8 @@ DATASETS = (
             (32, 32), 3, "Shapeset", SUBSTITUTE, _SHAPESET_NOTE, fixed=_fixed(variant="3"),
             generated=True, version_key="shapeset_generator"),
     Dataset("cifar10", "cifar10",
-            "CIFAR-10, 50k/5k/5k (official test halved: first 5k valid), 3072 features HWC in [0, 1].",
+            "CIFAR-10, 50k/5k/5k (official test halved: first 5k valid; the JPEG q75 copy: images 0-499 of "
+            "each class valid), 3072 features HWC in [0, 1].",
             (32, 32, 3), 10, "CIFAR-10", PAPER, "the paper's own data"),
     # smallnorb: 5 classes (the paper's jittered-cluttered NORB had 6); AISTATS layers.
     Dataset("norb", "norb",

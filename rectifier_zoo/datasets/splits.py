@@ -21,7 +21,10 @@ class Splits:
         train, valid, test: the ``(x, y)`` pairs.
         num_classes: number of classes.
         input_shape: shape of one example before flattening, e.g. ``(28, 28)``.
-        source: where the data came from (a path, ``"tfds"``, ``"generated"``...).
+        source: where the data came from (a path, ``"tfds"``, ``"generated"``, or a
+            label such as ``"CIFAR-10 (JPEG q75 copy)"`` that results must carry).
+        fingerprint: what identifies the source's content (e.g. a file's md5), for
+            the sources whose results must say which data they came from; else "".
     """
 
     name: str
@@ -31,6 +34,7 @@ class Splits:
     num_classes: int
     input_shape: tuple
     source: str = ""
+    fingerprint: str = ""
 
     def __post_init__(self):
         check_all(self)
@@ -57,14 +61,15 @@ class Splits:
         )
 
 
-def from_pixels(name, arrays: dict, num_classes, input_shape, source) -> Splits:
+def from_pixels(name, arrays: dict, num_classes, input_shape, source, fingerprint="") -> Splits:
     """Splits from cached uint8 pixels (``x_train``, ``y_train``, ...), scaled to float32 in [0, 1]."""
     def pair(split):
         x = arrays["x_" + split].astype(np.float32)
         x /= np.float32(255.0)  # in place: one float copy, no temporary
         return x, arrays["y_" + split].astype(np.int64)
 
-    return Splits(name, pair("train"), pair("valid"), pair("test"), num_classes, tuple(input_shape), source)
+    return Splits(name, pair("train"), pair("valid"), pair("test"), num_classes, tuple(input_shape), source,
+                  fingerprint)
 
 
 def check_all(splits):

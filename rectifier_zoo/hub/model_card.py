@@ -75,6 +75,7 @@ def build(model, name, version, result=None, keras_file=None, saved_model=True) 
         "name": name,
         "version": int(version),
         "dataset": res.get("dataset"),
+        "data": res.get("data") or {},
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "keras_file": keras_file or f"{name}.keras",
         "saved_model": bool(saved_model),
@@ -165,13 +166,20 @@ def _serving_line(card, arch) -> str:
     )
 
 
+def _data_text(card) -> str:
+    """The dataset's name, and whose copy it was when the result recorded one (e.g. the CIFAR-10 JPEG copy)."""
+    data = card.get("data") or {}
+    name = card.get("dataset") or "unknown"
+    return f"{name}, {data['source']} ({data['fingerprint']})" if data.get("source") else name
+
+
 def render(card: dict) -> str:
     """The human-readable README.md of a card."""
     m, arch = card["metrics"], card["architecture"]
     lines = [
         f"# {card['name']} — version {card['version']}",
         "",
-        f"Dataset: {card.get('dataset') or 'unknown'}. Exported {card['created']}.",
+        f"Dataset: {_data_text(card)}. Exported {card['created']}.",
         (
             f"Architecture: {arch['input_dim']} inputs → hidden {arch['hidden']} → {arch['num_classes']} classes "
             f"({arch['parameters']:,} parameters)."

@@ -49,6 +49,8 @@ class TrainResult:
     versions: dict
     history: dict = dataclasses.field(default_factory=dict)
     pretraining: list = dataclasses.field(default_factory=list)
+    # Whose data, for sources that must say so (e.g. the CIFAR-10 JPEG copy): source and fingerprint.
+    data: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -305,4 +307,5 @@ def _result(model, splits, recipe, seed, run: _Run, seconds) -> TrainResult:
         versions=library_versions(),
         history=run.history,
         pretraining=run.pretraining,
+        data={"source": splits.source, "fingerprint": splits.fingerprint} if splits.fingerprint else {},
     )
