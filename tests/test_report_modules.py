@@ -12,7 +12,7 @@ from rectifier_zoo.reproduction import cells, dae as report_pretraining, tables 
 from rectifier_zoo.datasets import shapeset
 from test_reproduction import fake
 
-PACKAGE = pathlib.Path(results.__file__).parent
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 # ---------------------------------------------------------------- results: what a run is
@@ -169,13 +169,14 @@ def test_a_stand_in_dataset_gets_the_papers_figure_named_so():
 
 # The report's stack, lowest first: each module imports only modules before it (function-level imports
 # count; ``tests/test_architecture.py`` checks the whole package for cycles).
-REPORT_STACK = ("paper", "results", "cells", "targets", "plots", "report_tables", "report_figures", "report_variants",
-                "report_pretraining", "report", "reproduction", "reproduction_summary")
+REPORT_STACK = ("paper", "reproduction.results", "reproduction.cells", "reproduction.targets", "reproduction.plots",
+                "reproduction.tables", "reproduction.figures", "reproduction.variants", "reproduction.dae",
+                "reproduction.report", "reproduction.runs", "reproduction.summary")
 
 
 @pytest.mark.parametrize("index", range(len(REPORT_STACK)))
 def test_the_report_modules_import_only_downwards(index):
-    spec = importlib.util.spec_from_file_location("module_map", PACKAGE.parent / "tools" / "module_map.py")
+    spec = importlib.util.spec_from_file_location("module_map", ROOT / "tools" / "module_map.py")
     module_map = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module_map)
     name = f"rectifier_zoo.{REPORT_STACK[index]}"
@@ -204,3 +205,15 @@ def test_a_quick_run_is_set_beside_the_full_runs(tmp_path):
     row = reproduction_summary.summary_table([TrainResult(**tanh)], full_runs=full).splitlines()[2]
     assert "| 50.00% | none yet |" in row
     assert reproduction_summary.full_run_cells(tmp_path / "absent") == {}  # an installed package, no repository
+
+
+def test_runs_on_the_cifar10_jpeg_copy_are_labelled_as_the_copy_never_as_the_papers_data():
+    copy = {"source": "CIFAR-10 (JPEG q75 copy)", "fingerprint": "cifar10-jpeg.zip md5 6cf65a711875d1f74bbe6ac6f6f966e3"}
+    runs = [dict(fake("cifar10_rect_l1", seed, 0.50 + seed / 100, (0.8, 0.7, 0.6)), data=copy) for seed in (0, 1)]
+    rows = "\n".join(report_tables.table_rows(paper.TABLES[2], {"cifar10_rect_l1": runs}))
+    assert "| CIFAR-10 (JPEG q75 copy) | rectifier + L1 (`cifar10_rect_l1`) | 2 | 50.50 ± 0.71% | 50.86% |" in rows
+    assert "CIFAR-10 (paper’s data) | rectifier + L1 (`cifar10_rect_l1`)" not in rows
+    data = "\n".join(report_tables.provenance_lines(["mnist", "cifar10"], runs))
+    assert ("| CIFAR-10 | CIFAR-10 (JPEG q75 copy), not the original files | "
+            "cifar10-jpeg.zip md5 6cf65a711875d1f74bbe6ac6f6f966e3;") in data
+    assert "| MNIST | the paper’s own |" in data

@@ -114,8 +114,19 @@ def label(dataset) -> str:
     return dataset if info is None else info.label
 
 
-def data_label(dataset) -> str:
-    """Short label naming whose data a row is on, e.g. ``"Shapeset (substitute: generated here)"``."""
+def copies(runs) -> list:
+    """The labels of the copies ``runs`` were trained on (e.g. ``"CIFAR-10 (JPEG q75 copy)"``), sorted."""
+    return sorted({(r.get("data") or {}).get("source") for r in runs} - {None, ""})
+
+
+def data_label(dataset, runs=()) -> str:
+    """Short label naming whose data a row is on, e.g. ``"Shapeset (substitute: generated here)"``.
+
+    Runs made from a copy that must say so (their result's ``data.source``, e.g. the
+    CIFAR-10 JPEG copy) are labelled with it, never as the paper's data.
+    """
+    if copies(runs):
+        return " + ".join(copies(runs))
     info = descriptor(dataset)
     if info is None:
         return f"{dataset} (substitute)"

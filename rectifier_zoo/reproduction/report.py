@@ -79,7 +79,7 @@ class Report:
         """
         runs = self.runs
         lines = self.introduction(sources)
-        lines += ["## Data", ""] + provenance_lines(shown_datasets()) + [""]
+        lines += ["## Data", ""] + provenance_lines(shown_datasets(), runs.results) + [""]
         for table in paper.TABLES:
             lines += [f"## {table.title}", ""] + table_rows(table, runs.by_name) + [""]
             lines += [table.note, ""] if table.note else []

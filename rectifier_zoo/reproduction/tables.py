@@ -13,7 +13,7 @@ import pathlib
 
 from rectifier_zoo import paper, zoo
 from rectifier_zoo.reproduction import targets
-from rectifier_zoo.reproduction.cells import Cell, data_label, data_tag, earlier_data_text, label, paper_error, paper_zeros, rate_text, row_label
+from rectifier_zoo.reproduction.cells import Cell, copies, data_label, data_tag, earlier_data_text, label, paper_error, paper_zeros, rate_text, row_label
 from rectifier_zoo.reproduction.results import MODES, data_version, descriptor, hyperparameters, mode, recipe_key
 
 
@@ -23,13 +23,18 @@ def shown_datasets() -> tuple:
     return tables + tuple(d.name for d in zoo.DATASETS if d.name not in tables)
 
 
-def provenance_lines(datasets):
-    """The Data table: each dataset, whose data it is and why."""
+def provenance_lines(datasets, results=()):
+    """The Data table: each dataset, whose data it is and why; a copy its runs were trained on, with its fingerprint."""
     lines = ["| dataset | data | note |", "|---|---|---|"]
     for d in datasets:
         info = descriptor(d)
         whose, note = (info.provenance, info.provenance_note) if info else ("substitute", "not one of the paper's datasets")
-        lines.append(f"| {label(d)} | {'the paper’s own' if whose == 'paper' else 'substitute'} | {note} |")
+        whose = "the paper’s own" if whose == "paper" else "substitute"
+        runs = [r for r in results if r.get("dataset") == d]
+        for copy in copies(runs):
+            prints = sorted({r["data"].get("fingerprint", "") for r in runs if r.get("data", {}).get("source") == copy})
+            whose, note = f"{copy}, not the original files", f"{', '.join(prints)}; its errors are not the paper's cells to the decimal"
+        lines.append(f"| {label(d)} | {whose} | {note} |")
     return lines
 
 
@@ -53,7 +58,7 @@ def table_rows(table: paper.TableDef, by_name):
             else:
                 err, zeros = paper_error(fig), paper_zeros(fig)
             rows.append(
-                f"| {data_label(dataset)} | {row_label(suffix)} (`{name}`) | {cell.runs_label()} | "
+                f"| {data_label(dataset, cell.results)} | {row_label(suffix)} (`{name}`) | {cell.runs_label()} | "
                 f"{cell.error_text()} | {err} | {cell.zeros_text()} | {zeros} |"
             )
     return rows
@@ -74,7 +79,7 @@ def other_entries_section(by_name):
     for name in others:
         cell, fig = Cell.of(by_name[name]), next(iter(paper.figures(name)), None)
         shown = f"{paper_error(fig)} ({fig.source})" if fig else "—"
-        lines.append(f"| `{name}` | {data_label(by_name[name][0]['dataset'])} | {cell.runs_label()} | "
+        lines.append(f"| `{name}` | {data_label(by_name[name][0]['dataset'], by_name[name])} | {cell.runs_label()} | "
                      f"{cell.error_text()} | {cell.zeros_text()} | {shown} |")
     return lines + [""]
 
