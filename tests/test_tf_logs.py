@@ -1,6 +1,11 @@
-"""TensorFlow's C++ start-up lines obey TF_CPP_MIN_LOG_LEVEL; real errors always show."""
+"""TensorFlow's C++ start-up lines obey TF_CPP_MIN_LOG_LEVEL; real errors always show, even from a dying import."""
 
 import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -61,3 +66,58 @@ def test_level_zero_captures_nothing(capfd, monkeypatch):
     with tf_logs.filtered():
         os.write(2, STARTUP[1].encode())
     assert capfd.readouterr().err == STARTUP[1]
+
+
+def test_forward_copies_all_but_the_noise_and_the_last_line_without_its_newline():
+    read_end, write_end = os.pipe()
+    os.write(write_end, "".join(STARTUP + REAL).encode() + b"cut short by a crash")
+    os.close(write_end)
+    out_read, out_write = os.pipe()
+    tf_logs.forward(2, False, source=read_end, sink=out_write)
+    os.close(out_write)
+    with os.fdopen(out_read) as forwarded:
+        assert forwarded.read() == "".join(REAL) + "cut short by a crash"
+    os.close(read_end)
+
+
+def test_a_block_inside_a_filtered_block_shares_its_child(capfd, monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setattr(tf_logs, "has_nvidia_driver", lambda: False)
+    with tf_logs.filtered():
+        inner = os.fstat(2)
+        with tf_logs.filtered():  # Keras importing TensorFlow
+            assert os.fstat(2) == inner  # no second pipe
+            os.write(2, (STARTUP[1] + REAL[0]).encode())
+    assert capfd.readouterr().err == REAL[0]
+
+
+# A TensorFlow that dies while it loads, as a fatal C++ check does: its lines written
+# to descriptor 2 (the noise, then the fatal one), then the process is gone.
+FAKE_TENSORFLOW = """
+import os
+os.write(2, {noise!r}.encode())
+os.write(2, {fatal!r}.encode())
+{death}
+"""
+FATAL = "F0000 00:00:1796122200.000002    7154 fake_tf.cc:1] Check failed: the fake TensorFlow dies while it loads\n"
+
+
+@pytest.mark.parametrize("death, returncode", [("os.abort()", -signal.SIGABRT), ("os._exit(3)", 3)])
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        "import rectifier_zoo; import keras",  # a user's plain Keras, after the zoo
+        "import rectifier_zoo; import tensorflow",
+        "from rectifier_zoo.cli import quiet_import_keras; quiet_import_keras()",  # every Keras command
+    ],
+)
+def test_a_fatal_error_while_tensorflow_loads_still_reaches_stderr(tmp_path, trigger, death, returncode):
+    fake = tmp_path / "fake" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(textwrap.dedent(FAKE_TENSORFLOW.format(noise=STARTUP[1], fatal=FATAL, death=death)))
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), str(repo)]),
+           "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", trigger], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == returncode, done.stderr[-2000:]
+    assert done.stderr == FATAL  # the fatal line came through, the start-up noise did not

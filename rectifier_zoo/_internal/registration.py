@@ -1,15 +1,25 @@
 """Keras knows the zoo's custom objects as soon as both are imported, in either order.
 
 ``import rectifier_zoo`` stays light (no Keras, no TensorFlow: the command line's
-``list`` and ``--help`` are fast), yet a zoo ``.keras`` file must load with plain
+``list`` and ``--help`` answer in a fraction of a second, not the 10-20 s Keras takes
+to import), yet a zoo ``.keras`` file must load with plain
 ``keras.saving.load_model(path, safe_mode=True)`` right after it. So ``install()``
-registers the custom objects at once when Keras is already imported, and
-otherwise puts a one-shot finder in front of ``sys.meta_path`` that registers them
-the moment Keras finishes importing, whoever imports it.
+registers the custom objects at once when Keras is already imported, and otherwise
+puts a one-shot finder in front of ``sys.meta_path`` that registers them the moment
+Keras finishes importing, whoever imports it.
+
+Why a finder: Keras finds a custom class only in its registry (``rectifier_zoo>ActivityL1``);
+for a module outside its own packages it imports nothing, not even under
+``safe_mode=False`` (``keras.src.saving.serialization_lib._retrieve_class_or_fn``),
+and it reads no entry points. Python has no post-import hook either: a finder that
+wraps one module's loader is the standard way to run code after an import (wrapt's
+``register_post_import_hook`` is built the same way). It steps aside, off
+``sys.meta_path``, once Keras and TensorFlow are both imported.
 
 The same finder runs the first import of TensorFlow and of Keras inside
 ``tf_logs.filtered()``, with TensorFlow's first look at the devices, so their C++
-start-up lines obey ``TF_CPP_MIN_LOG_LEVEL`` (see ``rectifier_zoo._internal.tf_logs``).
+start-up lines obey ``TF_CPP_MIN_LOG_LEVEL`` (why that needs a filter at all: see
+``rectifier_zoo._internal.tf_logs``).
 
 Example:
 
