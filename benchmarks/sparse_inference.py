@@ -18,12 +18,19 @@ the SavedModel's ``serving_default`` signature (what TF Serving runs; written by
 headline speed-up is against the faster of the two at each batch size. Beside
 them, the dense NumPy product of the same weights (``sparse=False``): the same
 arithmetic without a framework, which says how much of the gain is skipping and
-how much is per-call overhead. Every path returns NumPy probabilities and runs on
-one thread (TensorFlow intra/inter-op, BLAS, numba), so the comparison is like for
-like on the loaded 2-core benchmark machine.
+how much is per-call overhead. And the peers a user would pick for fast CPU
+inference, converted from that same SavedModel (``benchmarks.peers``): ONNX
+Runtime (tf2onnx, opset 17) and LiteRT (XNNPACK); the speed-up against the faster
+of the two is reported at every batch size. Every path returns NumPy
+probabilities and runs on one thread (TensorFlow intra/inter-op, BLAS, numba,
+ONNX Runtime, LiteRT), so the comparison is like for like on the loaded 2-core
+benchmark machine. A peer that is not installed is left out; the result names
+what to install.
 
 Before timing, the compiled predictions are checked against ``model(x)`` on the
-whole test split (same argmax, probabilities within 1e-5).
+whole test split (same argmax, probabilities within 1e-5), and so are the peers'
+(the same class on every test image; their largest probability difference is
+recorded).
 
     python -m benchmarks.sparse_inference [--full]
 """
@@ -47,6 +54,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np
 
+from benchmarks import peers
 from benchmarks.common import emit, median, parser
 
 MODELS = ("mnist_rect_l1", "fashion_mnist_rect_l1")  # the shipped model, then its stand-in
@@ -84,11 +92,15 @@ def test_split(dataset):
     return rz.datasets.load(dataset, data_dir=folder if folder.is_dir() else None).test
 
 
-def check_same(model, fast, x, y) -> dict:
-    """Compiled vs ``model(x)`` on all of ``x``: asserts the same argmax and probabilities within 1e-5."""
+def reference(model, x) -> np.ndarray:
+    """``model(x)``'s probabilities on all of ``x``, 1000 at a time: what every path must agree with."""
     import keras
 
-    expected = np.concatenate([keras.ops.convert_to_numpy(model(x[i : i + 1000])) for i in range(0, len(x), 1000)])
+    return np.concatenate([keras.ops.convert_to_numpy(model(x[i : i + 1000])) for i in range(0, len(x), 1000)])
+
+
+def check_same(expected, fast, x, y) -> dict:
+    """Compiled vs ``model(x)`` on all of ``x``: asserts the same argmax and probabilities within 1e-5."""
     got = fast.predict(x, batch_size=1)
     mismatched = int(np.count_nonzero(got.argmax(axis=1) != expected.argmax(axis=1)))
     worst = float(np.abs(got - expected).max())
@@ -100,6 +112,19 @@ def check_same(model, fast, x, y) -> dict:
         "max_abs_probability_difference": worst,
         "test_error": float(np.mean(got.argmax(axis=1) != y)),
     }
+
+
+def check_peers(expected, peer_paths, x) -> dict:
+    """Each peer vs ``model(x)`` on all of ``x``: asserts the same class on every image."""
+    out = {}
+    for name, fn in peer_paths.items():
+        got = np.concatenate([fn(np.ascontiguousarray(x[i : i + 1000])) for i in range(0, len(x), 1000)])
+        mismatched = int(np.count_nonzero(got.argmax(axis=1) != expected.argmax(axis=1)))
+        if mismatched:
+            raise SystemExit(f"{name} predicts another class than model(x) on {mismatched} of {len(x)} images")
+        out[name] = {"examples": len(x), "argmax_mismatches": mismatched,
+                     "max_abs_probability_difference": float(np.abs(got - expected).max())}
+    return out
 
 
 def dense_paths(model, fast, signature):
@@ -146,12 +171,16 @@ def measure(paths, fast, x, batch, repeats) -> dict:
     sparse = np.asarray(us["sparse"])
     speedups = {name: spread(np.asarray(t) / sparse) for name, t in us.items() if name != "sparse"}
     baseline = min(("serving_default", "model_call"), key=lambda name: median(us[name]))
+    present = [name for name in peers.NEEDS if name in us]
+    peer = min(present, key=lambda name: median(us[name])) if present else None
     macs = fast.mac_report(x[: calls * batch], batch_size=batch)
     return {
         "us_per_example": {name: median(t) for name, t in us.items()},
         "baseline": baseline,
         "speedup": speedups[baseline],
         "speedup_vs": speedups,
+        "fastest_peer": peer,
+        "speedup_vs_fastest_peer": speedups[peer] if peer else None,
         "ideal_ratio": macs["ideal_ratio"],
         "gathered_ratio": macs["gathered_ratio"],  # what the kernel multiplies: the ideal
         "calls_per_repeat": calls,
@@ -168,38 +197,112 @@ def first_loss(rows, key) -> int | None:
     return losing
 
 
-def main(argv=None):
-    args = parser(__doc__.splitlines()[0]).parse_args(argv)
-    set_one_thread()
-    import tensorflow as tf
+def ahead_up_to(rows, key) -> int | None:
+    """The largest batch size up to which the sparse kernel is faster at every size measured (None: not at 1)."""
+    ahead = None
+    for batch in sorted(rows, key=int):
+        if key(rows[batch]) <= 1.0:
+            break
+        ahead = int(batch)
+    return ahead
 
-    import rectifier_zoo as rz
+
+def peer_headline(rows, absent) -> dict:
+    """The headline's figures against the fastest peer (ONNX Runtime or LiteRT) at each batch size."""
+    if rows["1"]["fastest_peer"] is None:
+        return {"sparse_inference_speedup_vs_fastest_peer_bs1": None, "sparse_inference_peers_missing": absent}
+    ratio = lambda r: r["speedup_vs_fastest_peer"]["median"]
+    return {
+        "sparse_inference_speedup_vs_fastest_peer_bs1": ratio(rows["1"]),
+        "sparse_inference_fastest_peer_bs1": rows["1"]["fastest_peer"],
+        "sparse_inference_speedup_vs_fastest_peer_by_batch": {
+            b: {"speedup": ratio(r), "min": r["speedup_vs_fastest_peer"]["min"],
+                "max": r["speedup_vs_fastest_peer"]["max"], "peer": r["fastest_peer"],
+                **{f"us_per_example_{name}": r["us_per_example"][name] for name in peers.NEEDS
+                   if name in r["us_per_example"]}}
+            for b, r in rows.items()
+        },
+        "sparse_inference_ahead_of_peers_up_to_batch": ahead_up_to(rows, ratio),
+        "sparse_inference_peers_missing": absent,
+    }
+
+
+def headline(rows, name, absent) -> dict:
+    b1 = rows["1"]
+    return {
+        "sparse_inference_speedup_bs1": b1["speedup"]["median"],
+        "sparse_inference_speedup_bs1_spread": b1["speedup"],
+        "sparse_inference_ideal_bs1": b1["ideal_ratio"],
+        "sparse_inference_gathered_ratio_bs1": b1["gathered_ratio"],
+        "sparse_inference_speedup_vs_numpy_dense_bs1": b1["speedup_vs"]["numpy_dense"]["median"],
+        "sparse_inference_baseline": b1["baseline"],
+        "sparse_inference_model": name,
+        "sparse_inference_speedup_by_batch": {
+            b: {"speedup": r["speedup"]["median"], "min": r["speedup"]["min"], "max": r["speedup"]["max"],
+                "baseline": r["baseline"], "ideal_ratio": r["ideal_ratio"],
+                "vs_numpy_dense": r["speedup_vs"]["numpy_dense"]["median"]}
+            for b, r in rows.items()
+        },
+        "sparse_loses_from_batch": first_loss(rows, lambda r: r["speedup"]["median"]),
+        "sparse_loses_from_batch_vs_numpy": first_loss(rows, lambda r: r["speedup_vs"]["numpy_dense"]["median"]),
+        **peer_headline(rows, absent),
+    }
+
+
+def compiled(model):
+    """(the kernel at every batch size, what ``sparsify`` picks by default, seconds to compile or load it)."""
     from rectifier_zoo.sparse import inference as sparse_inference
 
-    model, name = load_model()
-    x, y = test_split(rz.get_spec(name).dataset)
     auto = sparse_inference.sparsify(model)  # what rz.load(..., sparse_inference=True) returns
     if auto.engine != "numba":
         raise SystemExit(f"numba is not installed: this benchmark measures the compiled kernel; "
                          f"{sparse_inference.INSTALL_HINT}")
     kernel = sparse_inference.sparsify(model, dense_from_batch=math.inf)  # the kernel at every batch size
     started = time.perf_counter()
-    kernel.predict(x[:1])  # compiles, or loads numba's on-disk cache
-    compile_seconds = time.perf_counter() - started
-    same = check_same(model, kernel, x, y)
-    stats = rz.sparsity(model, x[:2000])
-    repeats = 7 if not args.full else 15
-    load_before = os.getloadavg()[0]
+    kernel.predict(model_input_example(model))  # compiles, or loads numba's on-disk cache
+    return kernel, auto, time.perf_counter() - started
+
+
+def model_input_example(model):
+    return np.zeros((1, model.inputs[0].shape[-1]), np.float32)
+
+
+def timed_rows(model, kernel, x, expected, repeats) -> tuple:
+    """Every batch size, every path, in a temporary export: (rows, peers' equality, missing peers, load averages)."""
+    import tensorflow as tf
+
+    import rectifier_zoo as rz
+
     with tempfile.TemporaryDirectory() as root:
         with contextlib.redirect_stdout(sys.stderr):
             version_dir = rz.export(model, root, version=1, verbose=0)
         signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
-        paths = {"sparse": lambda b: kernel.forward(b), **dense_paths(model, kernel, signature)}
+        peer_paths, absent = peers.paths(version_dir)
+        for why in absent.values():
+            print(f"peer left out: {why}", file=sys.stderr)
+        same = check_peers(expected, peer_paths, x)
+        paths = {"sparse": lambda b: kernel.forward(b), **dense_paths(model, kernel, signature), **peer_paths}
+        before = os.getloadavg()[0]
         rows = {str(b): measure(paths, kernel, x, b, repeats) for b in BATCHES}
-    load_after = os.getloadavg()[0]
+        after = os.getloadavg()[0]
+    return rows, same, absent, {"before_timing": round(before, 2), "after_timing": round(after, 2)}
+
+
+def main(argv=None):
+    args = parser(__doc__.splitlines()[0]).parse_args(argv)
+    set_one_thread()
+    import rectifier_zoo as rz
+
+    model, name = load_model()
+    x, y = test_split(rz.get_spec(name).dataset)
+    kernel, auto, compile_seconds = compiled(model)
+    expected = reference(model, x)
+    same = check_same(expected, kernel, x, y)
+    stats = rz.sparsity(model, x[:2000])
+    repeats = 7 if not args.full else 15
+    rows, same_peers, absent, load = timed_rows(model, kernel, x, expected, repeats)
     for batch, row in rows.items():
         row["auto_path"] = "sparse" if int(batch) < auto.dense_from_batch else "numpy_dense"
-    b1 = rows["1"]
     result = {
         "model": name,
         "stand_in": name != MODELS[0],
@@ -207,31 +310,19 @@ def main(argv=None):
         "input_zero_fraction": float(1.0 - np.count_nonzero(x) / x.size),
         "hidden_zero_fraction": {k: round(v["zeros"], 4) for k, v in stats.items()},
         "threads": {"tensorflow_intra_op": 1, "tensorflow_inter_op": 1,
-                    "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "numba": "1 (no parallel loops)"},
+                    "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "numba": "1 (no parallel loops)",
+                    "onnxruntime": "intra_op 1, inter_op 1, sequential", "litert": "num_threads=1 (XNNPACK)"},
+        "peers": {"onnxruntime": f"tf2onnx from the SavedModel, opset {peers.OPSET}, CPUExecutionProvider",
+                  "litert": "tf.lite.TFLiteConverter.from_saved_model, ai_edge_litert Interpreter",
+                  "missing": absent},
         "engine": kernel.engine,
         "dense_from_batch": auto.dense_from_batch,
         "compile_or_cache_load_seconds": compile_seconds,
         "repeats": repeats,
-        "load_average_1m": {"before_timing": round(load_before, 2), "after_timing": round(load_after, 2)},
-        "equality": same,
+        "load_average_1m": load,
+        "equality": {**same, "peers": same_peers},
         "batches": rows,
-        "headline": {
-            "sparse_inference_speedup_bs1": b1["speedup"]["median"],
-            "sparse_inference_speedup_bs1_spread": b1["speedup"],
-            "sparse_inference_ideal_bs1": b1["ideal_ratio"],
-            "sparse_inference_gathered_ratio_bs1": b1["gathered_ratio"],
-            "sparse_inference_speedup_vs_numpy_dense_bs1": b1["speedup_vs"]["numpy_dense"]["median"],
-            "sparse_inference_baseline": b1["baseline"],
-            "sparse_inference_model": name,
-            "sparse_inference_speedup_by_batch": {
-                b: {"speedup": r["speedup"]["median"], "min": r["speedup"]["min"], "max": r["speedup"]["max"],
-                    "baseline": r["baseline"], "ideal_ratio": r["ideal_ratio"],
-                    "vs_numpy_dense": r["speedup_vs"]["numpy_dense"]["median"]}
-                for b, r in rows.items()
-            },
-            "sparse_loses_from_batch": first_loss(rows, lambda r: r["speedup"]["median"]),
-            "sparse_loses_from_batch_vs_numpy": first_loss(rows, lambda r: r["speedup_vs"]["numpy_dense"]["median"]),
-        },
+        "headline": headline(rows, name, absent),
     }
     return emit("sparse_inference", result, save=not args.no_save)
 
