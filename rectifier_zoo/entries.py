@@ -61,6 +61,7 @@ _MNIST_RECT_L1 = Tuned(learning_rate=0.03, l1=1e-4, record=_record("mnist_rect_l
 _MNIST_TANH = Tuned(learning_rate=0.03, record=_record("mnist_tanh"))
 _SHAPESET_NOTE = ("8-epoch trials on the generator-2 data; the rates within 0.003-0.03 were within a seed's spread "
                   "of each other (about 1.4 points)")
+_CIFAR10_NOTE = "2-epoch trials on the CIFAR-10 JPEG q75 copy (its validation split: images 0-499 of each test class)"
 TUNED = {
     "mnist_rect_l1": _MNIST_RECT_L1,
     "mnist_rect": Tuned(learning_rate=0.03, record=_record("mnist_rect")),
@@ -77,6 +78,9 @@ TUNED = {
     "shapeset_rect": Tuned(learning_rate=0.003, record=_record("shapeset_rect"), note=_SHAPESET_NOTE),
     "shapeset_tanh": Tuned(learning_rate=0.01, record=_record("shapeset_tanh"), note=_SHAPESET_NOTE),
     "shapeset_softplus": Tuned(learning_rate=0.03, record=_record("shapeset_softplus"), note=_SHAPESET_NOTE),
+    # CIFAR-10: 2-epoch trials over {0.1, 0.03, 0.01, 0.003, 0.001} on the JPEG q75 copy's validation split.
+    "cifar10_rect_l1": Tuned(learning_rate=0.01, record=_record("cifar10_rect_l1"), note=_CIFAR10_NOTE),
+    "cifar10_tanh": Tuned(learning_rate=0.01, record=_record("cifar10_tanh"), note=_CIFAR10_NOTE),
 }
 
 

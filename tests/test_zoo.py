@@ -86,8 +86,8 @@ def test_adopted_values_drive_the_recipe():
     assert (base.recipe.learning_rate, base.l1) == (0.01, 0.001)  # the declaration before it
     assert spec.recipe.pretrain == base.recipe.pretrain  # pre-training keeps the paper's recipe
     assert spec.tuned.inherited_from == "mnist_rect_l1" and base.tuned is None
-    assert zoo.get_spec("cifar10_tanh").tuned is None  # never searched: its declaration as it is
-    assert zoo.get_spec("cifar10_tanh", tuned=False) is zoo.get_spec("cifar10_tanh")
+    assert zoo.get_spec("norb_tanh").tuned is None  # never searched: its declaration as it is
+    assert zoo.get_spec("norb_tanh", tuned=False) is zoo.get_spec("norb_tanh")
     assert zoo.get_spec("shapeset_rect").recipe.learning_rate == 0.003  # its search's choice
 
 
