@@ -108,10 +108,18 @@ def rate_text(rate, decay, factor) -> str:
 # ---------------------------------------------------------------- labels
 
 
-def label(dataset) -> str:
-    """A dataset's name in the report, e.g. ``"smallNORB"`` (its zoo name if the zoo does not know it)."""
+def label(dataset, runs=()) -> str:
+    """A dataset's name in the report, e.g. ``"smallNORB"`` (its zoo name if the zoo does not know it); the
+    copy's label (``"CIFAR-10 (JPEG q75 copy)"``) when ``runs`` were trained on a copy that must say so."""
+    if copies(runs):
+        return " + ".join(copies(runs))
     info = descriptor(dataset)
     return dataset if info is None else info.label
+
+
+def runs_of(cells) -> list:
+    """Every run of ``{name: Cell}``: what a section or figure names its data by."""
+    return [r for cell in cells.values() for r in cell.results]
 
 
 def copies(runs) -> list:

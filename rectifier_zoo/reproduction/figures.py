@@ -13,7 +13,7 @@ import math
 import statistics
 
 from rectifier_zoo import paper
-from rectifier_zoo.reproduction.cells import Cell, alpha_text, data_label, earlier_data_text, final_sparsity, label, mean_std, pm
+from rectifier_zoo.reproduction.cells import Cell, alpha_text, data_label, earlier_data_text, final_sparsity, label, mean_std, pm, runs_of
 from rectifier_zoo.reproduction.plots import plot_alpha, plot_curves, plot_sparsity, plot_sweep
 from rectifier_zoo.reproduction.results import (
     alpha_of, data_version, hyperparameters, is_sweep, is_variant, learned_nothing, on_current_data, on_recipe_shape,
@@ -101,7 +101,7 @@ def sweep_section(dataset, runs, fig_dir, note=""):
     by_l1 = {}
     for r in runs:
         by_l1.setdefault(float(r["hyperparameters"].get("l1", 0.0)), []).append(r)
-    lines = [f"### {label(dataset)}", ""] + ([note, ""] if note else [])
+    lines = [f"### {label(dataset, runs)}", ""] + ([note, ""] if note else [])
     path = plot_sweep(dataset, runs, fig_dir)
     lines += [f"![Figure 3, {dataset}](figures/{path.name})", "", knee_sentence(points) + collapsed_sentence(runs), ""]
     lines += ["| L1 | runs | test error | mean zeros over layers |", "|---|---|---|---|"]
@@ -189,7 +189,7 @@ def figure_sections(by_name, fig_dir):
     lines = ["## Sparsity, dead units and learning curves", ""]
     for dataset, cells in sorted(per_dataset.items()):
         bars, curves = plot_sparsity(dataset, cells, fig_dir), plot_curves(dataset, cells, fig_dir)
-        title = label(dataset)
+        title = label(dataset, runs_of(cells))
         lines += [f"### {title}", "", f"![{title}: sparsity](figures/{bars.name})", "",
                   f"![{title}: learning curves](figures/{curves.name})", ""]
     return lines

@@ -14,7 +14,7 @@ import statistics
 
 from rectifier_zoo import paper
 from rectifier_zoo._internal import atomic
-from rectifier_zoo.reproduction.cells import alpha_text, data_label, final_sparsity, label, mean_std
+from rectifier_zoo.reproduction.cells import alpha_text, data_label, final_sparsity, label, mean_std, runs_of
 from rectifier_zoo.reproduction.results import hyperparameters, learned_nothing, mode, options_slug
 
 GRID_SAMPLES = 24  # images per sample grid: 4 rows of 6
@@ -59,7 +59,7 @@ def plot_sparsity(dataset, cells, fig_dir):
     ax_z.set_ylim(0, 100)
     ax_d.set_ylim(bottom=0, top=max(1.0, ax_d.get_ylim()[1]))  # no negative axis when no unit died
     ax_z.legend(fontsize=8)
-    fig.suptitle(f"{label(dataset)}: sparsity of the hidden codes")
+    fig.suptitle(f"{label(dataset, runs_of(cells))}: sparsity of the hidden codes")
     return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_sparsity.png")
 
 
@@ -91,7 +91,7 @@ def plot_curves(dataset, cells, fig_dir):
         ax.set_title(title)
         ax.set_xlabel("epoch")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"{label(dataset)}: learning curves")
+    fig.suptitle(f"{label(dataset, runs_of(cells))}: learning curves")
     return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_curves.png")
 
 
@@ -151,7 +151,7 @@ def plot_sweep(dataset, runs, fig_dir):
     ax.legend(fontsize=8, loc="upper left")
     ax.set_xlabel("final sparsity: zeros averaged over layers (%)")
     ax.set_ylabel("test error (%)")
-    ax.set_title(f"Figure 3 on {label(dataset)}: {len(runs)} runs" + _modes_tag(mode(r) for r in runs))
+    ax.set_title(f"Figure 3 on {label(dataset, runs)}: {len(runs)} runs" + _modes_tag(mode(r) for r in runs))
     return _save(fig, pathlib.Path(fig_dir) / f"{dataset}_l1_sweep.png")
 
 
