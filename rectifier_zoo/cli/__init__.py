@@ -4,6 +4,9 @@ Each sub-command lives in a module of this package exposing ``configure(subparse
 which adds its parser and sets ``handler`` to a function of the parsed arguments.
 Sub-command modules import Keras only inside their handlers, so ``--help`` is fast.
 Every error the zoo raises on purpose is printed on one line, exit status 2.
+
+The top floor: it may import every other room of the package; nothing imports it
+(``rectifier_zoo.__main__`` only calls ``main``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,14 @@ float32 ``(n, features)`` flat and ``y`` int64.  Nothing is downloaded unless
 ``download=True`` (or ``RECTIFIER_ZOO_DOWNLOAD=1``); prepared arrays are cached
 under ``rectifier_zoo._internal.paths.datasets_home()``.  Importing this package is cheap:
 TensorFlow and tensorflow-datasets are imported only by the loaders that need them.
+
+Lives here: one descriptor per dataset (``descriptors``), one loader module per
+dataset (``idx``, ``cifar10`` with ``cifar10_jpeg``, ``norb``, ``sentiment``,
+``shapeset`` and its parts), ``splits`` (``Splits``), ``cache`` (the prepared-array
+cache) and ``tfds_source`` (the tensorflow-datasets edge).
+
+May import: ``rectifier_zoo.errors`` and ``rectifier_zoo._internal`` only: data knows
+nothing of models, training or the zoo's entries.
 """
 
 from __future__ import annotations
