@@ -33,7 +33,12 @@ from rectifier_zoo.tuning.tuner import values_key  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # KerasTuner 1.4.8 calls threading.currentThread()
-TINY = {"hidden": (16, 16), "epochs": 2, "batch_size": 10, "progress": True}
+TINY = {"space": tuning.SearchSpace(hidden=(16, 16)), "epochs": 2, "batch_size": 10, "progress": True}
+
+
+def tiny(**space):
+    """TINY with these search-space fields (the hidden sizes stay tiny)."""
+    return {**TINY, "space": tuning.SearchSpace(hidden=(16, 16), **space)}
 
 # tiny_splits(), defined once for this process and the searches' child processes (they import
 # tests/toydata.py too): 3 unclipped blobs in 20 dimensions, N(0, 1) centres, unit noise.
@@ -88,7 +93,7 @@ def script(body):
 
 
 def test_l1_entry_space_reaches_zero_and_uses_log_scales():
-    hm = tuning.ZooHyperModel("mnist_rect_l1", hidden=(16, 16))
+    hm = tuning.ZooHyperModel("mnist_rect_l1", tuning.SearchSpace(hidden=(16, 16)))
     hp = kt.HyperParameters()
     model = hm.build(hp)
     space = {p.name: p for p in hp.space}
@@ -104,7 +109,7 @@ def test_l1_entry_space_reaches_zero_and_uses_log_scales():
 
 
 def test_grid_is_the_papers_and_dae_entries_tune_pretraining():
-    hm = tuning.ZooHyperModel("mnist_rect_l1_dae", grid=True, hidden=(8,))
+    hm = tuning.ZooHyperModel("mnist_rect_l1_dae", tuning.SearchSpace(grid=True, hidden=(8,)))
     hp = kt.HyperParameters()
     hm.build(hp)
     space = {p.name: p for p in hp.space}
@@ -119,7 +124,7 @@ def test_grid_is_the_papers_and_dae_entries_tune_pretraining():
 
 
 def test_exact_grids_of_your_own_replace_the_ranges():
-    hm = tuning.ZooHyperModel("mnist_rect_l1", grid=(0.1, 0.03), l1_grid=(0.0, 3e-4, 1e-3), hidden=(8,))
+    hm = tuning.ZooHyperModel("mnist_rect_l1", tuning.SearchSpace(grid=(0.1, 0.03), l1_grid=(0.0, 3e-4, 1e-3), hidden=(8,)))
     hp = kt.HyperParameters()
     hm.build(hp)
     space = {p.name: p for p in hp.space}
@@ -131,11 +136,11 @@ def test_exact_grids_of_your_own_replace_the_ranges():
 
 def test_cli_grids_parse_into_the_search(monkeypatch):
     seen = {}
-    monkeypatch.setattr(tuning, "search", lambda name, **kw: seen.update(kw) or tuning.SearchOutcome(name, "single", None))
+    monkeypatch.setattr(tuning, "search", lambda name, space, **kw: seen.update(kw, space=space) or tuning.SearchOutcome(name, "worker", None))
     from rectifier_zoo.cli import main
 
     assert main(["tune", "mnist_rect_l1", "--learning-rates", "0.1,0.01", "--l1-values", "0,1e-3", "--no-retrain"]) == 0
-    assert seen["grid"] == (0.1, 0.01) and seen["l1_grid"] == (0.0, 1e-3)
+    assert seen["space"] == tuning.SearchSpace(grid=(0.1, 0.01), l1_grid=(0.0, 1e-3)) and seen["retrain"] is False
     with pytest.raises(SystemExit):
         main(["tune", "mnist_rect_l1", "--l1-values", "0,-1"])
 
@@ -147,11 +152,13 @@ def test_cli_grids_parse_into_the_search(monkeypatch):
         ({"learning_rate": (0.01, 0.01)}, "empty or inverted"),
         ({"l1": (0.0, 0.01)}, "0 < low < high"),
         ({"grid": ()}, "grid is empty"),
+        ({"grid": 0.1}, "grid must be a sequence of numbers"),
+        ({"hidden": ()}, "at least one layer size"),
     ],
 )
 def test_bad_ranges_are_one_config_error(kwargs, message):
     with pytest.raises(ConfigError, match=message):
-        tuning.ZooHyperModel("mnist_rect_l1", **kwargs)
+        tuning.SearchSpace(**kwargs)
 
 
 @pytest.mark.parametrize(
@@ -184,9 +191,11 @@ def test_bayesian_without_scikit_learn_is_one_tuning_error(tmp_path, monkeypatch
 
 def test_search_records_best_and_says_how_to_adopt_it(tmp_path):
     out = tuning.search("shapeset_rect_l1", splits=tiny_splits(), max_trials=3, project_dir=tmp_path / "p", **TINY)
-    record = json.loads((zoo.TUNED_DIR / "shapeset_rect_l1.json").read_text())
+    assert out.results_path == tmp_path / "p" / "shapeset_rect_l1.json"  # where the search runs
+    record = json.loads(out.results_path.read_text())
     assert set(project.RESULT_KEYS) <= set(record)
     assert record["trials"] == 3 and record["completed"] == 3 and record["tuner"] == "random"
+    assert (record["quick"], record["epochs_per_trial"], record["train_examples"]) == (False, 2, 300)
     assert set(record["hyperparameters"]) == {"learning_rate", "l1"}
     assert 1e-4 <= record["hyperparameters"]["learning_rate"] <= 0.1
     assert 0.0 <= record["val_error"] <= 1.0 and sorted(record["sparsity"]) == ["hidden_1", "hidden_2"]
@@ -234,16 +243,18 @@ def test_the_test_split_is_never_seen_by_a_search(tmp_path):
 def test_a_grid_knows_how_many_trials_it_holds():
     from rectifier_zoo.tuning.hypermodel import ZooHyperModel
 
-    assert ZooHyperModel("mnist_rect_l1", grid=(0.1, 0.01), l1_grid=(0, 1e-3)).grid_size() == 4
-    assert ZooHyperModel("mnist_rect", grid=(0.1, 0.03, 0.01)).grid_size() == 3  # no L1 to search
-    assert ZooHyperModel("mnist_rect_l1_dae", grid=True).grid_size() == 4 * 5 * 4  # rate x L1 x pre-training rate
+    from rectifier_zoo.tuning.hypermodel import SearchSpace
+
+    assert ZooHyperModel("mnist_rect_l1", SearchSpace(grid=(0.1, 0.01), l1_grid=(0, 1e-3))).grid_size() == 4
+    assert ZooHyperModel("mnist_rect", SearchSpace(grid=(0.1, 0.03, 0.01))).grid_size() == 3  # no L1 to search
+    assert ZooHyperModel("mnist_rect_l1_dae", SearchSpace(grid=True)).grid_size() == 4 * 5 * 4  # rate x L1 x pre-training rate
     assert ZooHyperModel("mnist_rect").grid_size() is None  # a log-scale range never runs out
 
 
 def test_diverging_trial_is_recorded_failed_and_search_goes_on(tmp_path, capsys):
     out = tuning.search(
-        "shapeset_rect", tuner="grid", grid=(1e5, 0.01), splits=tiny_splits(), max_trials=5,
-        project_dir=tmp_path / "p", retrain=False, **TINY,
+        "shapeset_rect", tuner="grid", splits=tiny_splits(), max_trials=5,
+        project_dir=tmp_path / "p", retrain=False, **tiny(grid=(1e5, 0.01)),
     )
     printed = capsys.readouterr().out
     assert "trial 1/2: lr=1e+05 -> failed: diverged" in printed  # a grid of 2 runs 2 trials, whatever max_trials
@@ -261,8 +272,8 @@ def test_diverging_trial_is_recorded_failed_and_search_goes_on(tmp_path, capsys)
 def test_all_trials_failing_is_one_tuning_error(tmp_path):
     with pytest.raises(TuningError, match="consecutive failures|no trial .* completed"):
         tuning.search(
-            "shapeset_rect", tuner="grid", grid=(1e5, 1e6), splits=tiny_splits(),
-            project_dir=tmp_path / "p", max_consecutive_failed_trials=2, retrain=False, **TINY,
+            "shapeset_rect", tuner="grid", splits=tiny_splits(),
+            project_dir=tmp_path / "p", max_consecutive_failed_trials=2, retrain=False, **tiny(grid=(1e5, 1e6)),
         )
 
 
@@ -279,14 +290,15 @@ def test_project_dir_of_another_entry_or_tuner_is_refused(tmp_path):
 
 
 def test_results_file_that_does_not_parse_is_one_error(tmp_path):
-    path = zoo.TUNED_DIR / "shapeset_rect.json"
+    path = tmp_path / "r" / "shapeset_rect.json"
     path.parent.mkdir(parents=True)
     path.write_text("{not json")
     with pytest.raises(TuningError, match=r"shapeset_rect.json does not parse .*delete it"):
-        tuning.search("shapeset_rect", splits=tiny_splits(), project_dir=tmp_path / "p", **TINY)
+        tuning.search("shapeset_rect", splits=tiny_splits(), project_dir=tmp_path / "p", results_dir=tmp_path / "r", **TINY)
+    assert not (tmp_path / "p").exists()
     path.write_text(json.dumps({"name": "shapeset_rect", "hyperparameters": {}}))
     with pytest.raises(TuningError, match="missing keys"):
-        tuning.load_result("shapeset_rect")
+        tuning.load_result("shapeset_rect", tmp_path / "r")
 
 
 def test_results_dir_redirects_the_record(tmp_path):
@@ -296,7 +308,119 @@ def test_results_dir_redirects_the_record(tmp_path):
     )
     assert out.results_path == tmp_path / "elsewhere" / "shapeset_tanh.json"
     assert tuning.load_result("shapeset_tanh", tmp_path / "elsewhere")["name"] == "shapeset_tanh"
-    assert not (zoo.TUNED_DIR / "shapeset_tanh.json").exists()
+    assert not (zoo.TUNED_DIR / "shapeset_tanh.json").exists() and not (tmp_path / "p" / "shapeset_tanh.json").exists()
+
+
+# ------------------------------------------------------------------ a search writes where it runs; recording
+
+
+def real_record(name="shapeset_rect_l1"):
+    """The repository's record of the real search of ``name``, copied into the test's zoo.TUNED_DIR; its text."""
+    text = (REPO / "tuning" / "results" / f"{name}.json").read_text()
+    zoo.TUNED_DIR.mkdir(parents=True, exist_ok=True)
+    (zoo.TUNED_DIR / f"{name}.json").write_text(text)
+    return text
+
+
+def test_a_quick_search_writes_where_it_runs_not_over_the_record_of_the_real_one(tmp_path, capsys):
+    """Issue #29: `tune shapeset_rect_l1 --quick --max-trials 3 --project-dir /some/tmp` rewrote tuning/results/."""
+    from rectifier_zoo.cli import main
+
+    real = real_record()
+    argv = ["tune", "shapeset_rect_l1", "--quick", "--max-trials", "2", "--project-dir", str(tmp_path / "p"),
+            "--hidden", "16,16", "--epochs", "1", "--batch-size", "100", "--no-retrain"]  # fmt: skip
+    assert main(argv) == 0
+    assert (zoo.TUNED_DIR / "shapeset_rect_l1.json").read_text() == real  # the real search's record, untouched
+    mine = tuning.load_result("shapeset_rect_l1", tmp_path / "p")
+    assert (mine["quick"], mine["trials"]) == (True, 2)
+    printed = capsys.readouterr().out
+    assert f"to record this search in tuning/results/: rectifier-zoo record shapeset_rect_l1 --from {tmp_path / 'p' / 'shapeset_rect_l1.json'}" in printed
+
+
+def test_a_search_without_a_project_dir_writes_into_the_zoo_home(zoo_home):
+    out = tuning.search("shapeset_tanh", splits=tiny_splits(), max_trials=1, retrain=False, **TINY)
+    assert out.results_path == zoo_home / "tuning" / "shapeset_tanh" / "shapeset_tanh.json"
+    assert out.project_dir == out.results_path.parent and not zoo.TUNED_DIR.exists()
+
+
+def test_a_search_does_not_write_into_the_repositorys_records(tmp_path, capsys):
+    zoo.TUNED_DIR.mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"is the repository's tuning/results/, which a search does not write: leave results_dir out"):
+        tuning.search("shapeset_rect", splits=tiny_splits(), project_dir=tmp_path / "p", results_dir=zoo.TUNED_DIR, **TINY)
+    from rectifier_zoo.cli import main
+
+    assert main(["tune", "shapeset_rect", "--results-dir", str(zoo.TUNED_DIR), "--project-dir", str(tmp_path / "p")]) == 2
+    assert "leave --results-dir out (the record stays in the project dir) and add --record" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists() and list(zoo.TUNED_DIR.iterdir()) == []
+
+
+def small_record(folder, **changes):
+    """A --quick search's record of shapeset_rect_l1 (3 trials of 1 epoch) in ``folder``."""
+    record = {"name": "shapeset_rect_l1", "hyperparameters": {"learning_rate": 0.1, "l1": 0.0}, "val_error": 0.6,
+              "sparsity": {}, "trials": 3, "completed": 3, "tuner": "random", "date": "d", "versions": {},
+              "epochs_per_trial": 1, "quick": True, "train_examples": 1000, **changes}  # fmt: skip
+    project.write_result(record, folder)
+    return record
+
+
+def test_recording_refuses_to_replace_a_fuller_search_unless_told(tmp_path, capsys):
+    from rectifier_zoo.cli import main
+
+    real = real_record()  # 11 completed trials of 8 epochs, not quick
+    small_record(tmp_path / "p")
+    with pytest.raises(TuningError, match=(
+            r"shapeset_rect_l1.json records a fuller search than this one \(a --quick search against a full one; "
+            r"completed trials: 3 against 11; epochs per trial: 1 against 8\); keep it, or pass replace=True")):
+        tuning.record("shapeset_rect_l1", tmp_path / "p")
+    assert main(["record", "shapeset_rect_l1", "--from", str(tmp_path / "p")]) == 2
+    assert "keep it, or pass --replace to replace it" in capsys.readouterr().err
+    assert (zoo.TUNED_DIR / "shapeset_rect_l1.json").read_text() == real
+    assert main(["record", "shapeset_rect_l1", "--from", str(tmp_path / "p"), "--replace"]) == 0  # on purpose
+    assert f"recorded in {zoo.TUNED_DIR / 'shapeset_rect_l1.json'}" in capsys.readouterr().out
+    assert tuning.load_result("shapeset_rect_l1") == tuning.load_result("shapeset_rect_l1", tmp_path / "p")
+    # a search at least as full in every way replaces it without being told
+    fuller = small_record(tmp_path / "q", trials=12, completed=12, epochs_per_trial=8, quick=False)
+    assert tuning.record("shapeset_rect_l1", tmp_path / "q" / "shapeset_rect_l1.json") == zoo.TUNED_DIR / "shapeset_rect_l1.json"
+    assert tuning.load_result("shapeset_rect_l1") == fuller
+
+
+def test_a_record_of_runs_that_do_not_say_their_length_is_kept(tmp_path):
+    real_record("mnist_tanh_dae")  # full runs recorded by hand: no epochs_per_trial
+    small_record(tmp_path / "p", name="mnist_tanh_dae", quick=False, trials=9, completed=9, epochs_per_trial=60)
+    with pytest.raises(TuningError, match=r"does not say its epochs per trial"):
+        tuning.record("mnist_tanh_dae", tmp_path / "p")
+
+
+def test_recording_what_is_not_there_or_not_the_entrys_is_one_error(tmp_path):
+    with pytest.raises(TuningError, match=r"no record of a search at .*nothing.shapeset_rect_l1.json; run the search first"):
+        tuning.record("shapeset_rect_l1", tmp_path / "nothing")
+    small_record(tmp_path / "p")
+    with pytest.raises(TuningError, match=r"records a search of 'shapeset_rect_l1', not 'shapeset_rect'"):
+        tuning.record("shapeset_rect", tmp_path / "p" / "shapeset_rect_l1.json")
+
+
+def test_nothing_is_recorded_into_an_installed_package(tmp_path, monkeypatch):
+    from rectifier_zoo._internal import paths
+
+    installed = tmp_path / "site-packages"
+    (installed / "rectifier_zoo").mkdir(parents=True)
+    monkeypatch.setattr(paths, "REPO_ROOT", installed)  # as from a wheel: no checkout around the package
+    small_record(tmp_path / "p")
+    with pytest.raises(TuningError, match=r"this rectifier_zoo is installed .*site-packages.*, not a checkout"):
+        tuning.record("shapeset_rect_l1", tmp_path / "p", replace=True)
+    assert not zoo.TUNED_DIR.exists() and list(installed.rglob("*.json")) == []
+
+
+def test_tune_record_refuses_a_quick_search_over_a_full_one_before_it_starts(tmp_path, capsys):
+    from rectifier_zoo.cli import main
+
+    real = real_record()
+    assert main(["tune", "shapeset_rect_l1", "--quick", "--record", "--project-dir", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "records a fuller search than this one (a --quick search against a full one)" in err and "--replace" in err
+    assert not (tmp_path / "p").exists() and (zoo.TUNED_DIR / "shapeset_rect_l1.json").read_text() == real
+    assert main(["tune", "shapeset_rect_l1", "--replace"]) == 2
+    assert "--replace goes with --record" in capsys.readouterr().err
 
 
 def test_export_goes_through_exporting_with_the_result(monkeypatch, tmp_path):
@@ -305,7 +429,7 @@ def test_export_goes_through_exporting_with_the_result(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(exporting, "export_version", lambda model, export_dir, result=None: calls.append((model, export_dir, result)) or "v1")
     result = types.SimpleNamespace(model="MODEL")
-    assert searching.export(result, tmp_path / "x") == "v1"
+    assert searching.export_best(result, tmp_path / "x") == "v1"
     assert calls == [("MODEL", tmp_path / "x", result)]
 
 
@@ -351,8 +475,8 @@ def test_our_overrides_write_the_state_atomically_and_keep_failures_quiet(tmp_pa
 
     monkeypatch.setattr(tuner.ZooTuner, "save_model", spy_save_model)
     debug = config.DEBUG
-    kwargs = dict(tuner="grid", grid=(1e5, 0.01), splits=tiny_splits(), max_trials=2, project_dir=tmp_path / "p",
-                  retrain=False, **TINY)
+    kwargs = dict(tuner="grid", splits=tiny_splits(), max_trials=2, project_dir=tmp_path / "p",
+                  retrain=False, **tiny(grid=(1e5, 0.01)))
     out = tuning.search("shapeset_rect", **kwargs)
     assert out.record["completed"] == 1 and len(out.record["failed"]) == 1
     assert "Traceback" not in capfd.readouterr().err and config.DEBUG is debug  # quiet, then restored
@@ -392,15 +516,15 @@ def test_the_kerastuner_chief_pieces_we_build_on_are_there():
 KILL_SCRIPT = """
 import sys
 from rectifier_zoo import tuning
-tuning.search("shapeset_rect_l1", splits=tiny_splits(), max_trials=3, project_dir=sys.argv[1],
-              results_dir=sys.argv[2], hidden=(16, 16), epochs=4, batch_size=10, retrain=False)
+tuning.search("shapeset_rect_l1", tuning.SearchSpace(hidden=(16, 16)), splits=tiny_splits(), max_trials=3,
+              project_dir=sys.argv[1], results_dir=sys.argv[2], epochs=4, batch_size=10, retrain=False)
 """
 
 
 def test_kill_9_mid_search_then_resume_loses_nothing(tmp_path, monkeypatch):
     project_dir = tmp_path / "p"
     proc = subprocess.Popen(
-        [sys.executable, "-c", script(KILL_SCRIPT), str(project_dir), str(zoo.TUNED_DIR)],
+        [sys.executable, "-c", script(KILL_SCRIPT), str(project_dir), str(tmp_path / "r")],
         env=subprocess_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 120
@@ -437,8 +561,8 @@ def test_kill_9_mid_search_then_resume_loses_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(training, "fit", spy_fit)
     out = tuning.search(
-        "shapeset_rect_l1", splits=tiny_splits(), max_trials=3, project_dir=project_dir,
-        hidden=(16, 16), epochs=4, batch_size=10, retrain=False,
+        "shapeset_rect_l1", tuning.SearchSpace(hidden=(16, 16)), splits=tiny_splits(), max_trials=3,
+        project_dir=project_dir, results_dir=tmp_path / "r", epochs=4, batch_size=10, retrain=False,
     )
     after = trial_states(project_dir)
     assert len(after) == 3 and all(s["status"] == "COMPLETED" for s in after.values())
@@ -458,7 +582,7 @@ DIST_SCRIPT = """
 import pathlib, sys, time
 from rectifier_zoo import tuning
 role, project_dir, oracle, barrier, results_dir = sys.argv[1:6]
-kwargs = dict(splits=tiny_splits(), max_trials=4, project_dir=project_dir, hidden=(16, 16), epochs=1,
+kwargs = dict(space=tuning.SearchSpace(hidden=(16, 16)), splits=tiny_splits(), max_trials=4, project_dir=project_dir, epochs=1,
               batch_size=10, retrain=False, oracle=oracle, results_dir=results_dir)
 if role == "chief":
     out = tuning.search("shapeset_rect", chief=True, **kwargs)
@@ -486,7 +610,7 @@ def test_chief_and_two_workers_on_loopback(tmp_path):
     env = subprocess_env(tmp_path)
     procs = {
         role: subprocess.Popen(
-            [sys.executable, "-c", script(DIST_SCRIPT), role, str(tmp_path / "p"), oracle, str(barrier), str(zoo.TUNED_DIR)],
+            [sys.executable, "-c", script(DIST_SCRIPT), role, str(tmp_path / "p"), oracle, str(barrier), str(tmp_path / "r")],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         for role in ("chief", "a", "b")
@@ -507,7 +631,7 @@ def test_chief_and_two_workers_on_loopback(tmp_path):
     assert len(ran["a"]) + len(ran["b"]) == 4
     states = trial_states(tmp_path / "p")
     assert sorted(states) == ["0", "1", "2", "3"] and all(s["status"] == "COMPLETED" for s in states.values())
-    assert tuning.load_result("shapeset_rect")["completed"] == 4
+    assert tuning.load_result("shapeset_rect", tmp_path / "r")["completed"] == 4
 
 
 # ------------------------------------------------------------------ backends and CLI
@@ -517,8 +641,8 @@ JAX_SCRIPT = """
 import json, sys
 import keras
 from rectifier_zoo import tuning
-out = tuning.search("shapeset_rect_l1", splits=tiny_splits(), max_trials=2, project_dir=sys.argv[1],
-                    results_dir=sys.argv[2], hidden=(16, 16), epochs=1, batch_size=10)
+out = tuning.search("shapeset_rect_l1", tuning.SearchSpace(hidden=(16, 16)), splits=tiny_splits(), max_trials=2,
+                    project_dir=sys.argv[1], results_dir=sys.argv[2], epochs=1, batch_size=10)
 print("RESULT", json.dumps({"backend": keras.backend.backend(), "record": out.record}))
 """
 
@@ -536,18 +660,20 @@ def test_search_runs_on_the_jax_backend(tmp_path):
     assert "tensorflow" not in found["record"]["versions"]["keras_backend"]
 
 
-def test_cli_tune_quick_on_generated_shapeset(tmp_path, capsys):
+def test_cli_tune_quick_on_generated_shapeset_then_record(tmp_path, capsys):
     from rectifier_zoo.cli import main
 
     code = main([
         "tune", "shapeset_rect", "--quick", "--hidden", "16,16", "--epochs", "1", "--max-trials", "2",
-        "--batch-size", "100", "--project-dir", str(tmp_path / "p"), "--results-dir", str(tmp_path / "r"),
+        "--batch-size", "100", "--project-dir", str(tmp_path / "p"), "--results-dir", str(tmp_path / "r"), "--record",
     ])
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "trial 1/2: lr=" in printed and "trial 2/2: lr=" in printed and "retrained best:" in printed
     record = tuning.load_result("shapeset_rect", tmp_path / "r")
-    assert record["trials"] == 2 and set(record["hyperparameters"]) == {"learning_rate"}
+    assert record["trials"] == 2 and set(record["hyperparameters"]) == {"learning_rate"} and "retrained" in record
+    assert f"recorded in {zoo.TUNED_DIR / 'shapeset_rect.json'}" in printed  # --record: no record was there
+    assert tuning.load_result("shapeset_rect") == record
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

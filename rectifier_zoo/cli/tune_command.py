@@ -1,4 +1,8 @@
-"""``tune``: search a zoo entry's learning rate (and L1, pre-training rate) with KerasTuner."""
+"""``tune``: search a zoo entry's learning rate (and L1, pre-training rate) with KerasTuner; ``record`` it.
+
+A search writes where it runs (its project dir); ``tune --record`` and ``record`` are
+the explicit step that puts a search's record into the repository's ``tuning/results/``.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,10 @@ def configure(subparsers):
         help="search an entry's learning rate and L1 penalty (KerasTuner)",
         description="Search the learning rate (log scale, or the paper's grid), the L1 penalty "
         "(_l1 entries: 0 or log scale 1e-5..1e-2) and the pre-training rate (_dae entries) on the "
-        "validation error. Records the search in tuning/results/NAME.json and prints the line that adopts its values into the zoo's declaration (rectifier_zoo/entries.py, TUNED: reviewed like any code; nothing changes before), "
+        "validation error. Records the search in its project dir (PROJECT_DIR/NAME.json, or --results-dir), "
+        "never in the repository: --record copies the record into tuning/results/NAME.json (refusing to replace "
+        "a fuller search's record unless --replace). Prints the line that adopts its values into the zoo's "
+        "declaration (rectifier_zoo/entries.py, TUNED: reviewed like any code; nothing changes before), "
         "retrains the best model and evaluates it once on test. Run the same command again to "
         "resume a killed search. Distributed: one `--chief --oracle HOST:PORT` and any number of "
         "`--worker ID --oracle HOST:PORT`.",
@@ -53,7 +60,11 @@ def configure(subparsers):
     p.add_argument("--max-trials", type=positive_int, default=10, help="trials in all (default: 10)")
     p.add_argument("--project-dir", type=pathlib.Path,
                    help="search state; rerun with the same dir to resume (default: <zoo home>/tuning/NAME)")
-    p.add_argument("--results-dir", type=pathlib.Path, help="where NAME.json goes (default: tuning/results/)")
+    p.add_argument("--results-dir", type=pathlib.Path, help="where the search's NAME.json goes (default: the project dir)")
+    p.add_argument("--record", action="store_true",
+                   help="then copy the record into the repository's tuning/results/NAME.json (a finished search "
+                        "resumes without running a trial)")
+    p.add_argument("--replace", action="store_true", help="with --record: replace the record of a fuller search too")
     p.add_argument("--quick", action="store_true", help="small splits and few epochs: a smoke search")
     p.add_argument("--epochs", type=positive_int, help="maximum epochs per trial (default: the recipe's)")
     p.add_argument("--batch-size", type=positive_int, help="override the recipe's mini-batch size")
@@ -76,6 +87,34 @@ def configure(subparsers):
     p.add_argument("--oracle", metavar="HOST:PORT", help="the chief's address (with --chief / --worker)")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras output inside trials (default: 0)")
     p.set_defaults(handler=run_tune)
+    configure_record(subparsers)
+
+
+def configure_record(subparsers):
+    p = subparsers.add_parser(
+        "record",
+        help="copy a finished search's record into tuning/results/",
+        description="Copy the record of a finished search (NAME.json in its project dir or results dir) into the "
+        "repository's tuning/results/NAME.json, where the zoo's searches are kept and reviewed. Refuses to replace "
+        "the record of a fuller search (more completed trials, more epochs per trial, more training examples, or "
+        "a full search by a --quick one) unless --replace, and refuses outside a checkout of the repository.",
+    )
+    p.add_argument("name", help="zoo entry, e.g. mnist_rect_l1")
+    p.add_argument("--from", dest="source", type=pathlib.Path, metavar="PATH",
+                   help="the record, or the folder holding NAME.json (default: <zoo home>/tuning/NAME)")
+    p.add_argument("--replace", action="store_true", help="replace the record of a fuller search too")
+    p.set_defaults(handler=run_record)
+
+
+def run_record(args):
+    from rectifier_zoo import zoo
+    from rectifier_zoo.tuning import project
+
+    zoo.get_spec(args.name)
+    target = project.record(args.name, args.source, replace=args.replace)
+    print(f"recorded in {target}")
+    print(project.adoption(project.load_result(args.name)))
+    return 0
 
 
 def run_tune(args):
@@ -85,39 +124,42 @@ def run_tune(args):
     zoo.get_spec(args.name)  # an unknown name fails before anything heavy loads
     if (args.chief or args.worker is not None) and not args.oracle:
         raise ConfigError("--chief and --worker need --oracle HOST:PORT (the chief's address)")
-    from rectifier_zoo.tuning import hypermodel, search
+    from rectifier_zoo.tuning import project, search
 
-    outcome = search(
-        args.name,
-        tuner=args.tuner,
-        max_trials=args.max_trials,
-        project_dir=args.project_dir,
-        quick=args.quick,
-        epochs=args.epochs,
-        seed=args.seed,
-        data_dir=args.data_dir,
-        download=args.download,
-        export_dir=args.export_dir,
-        results_dir=args.results_dir,
-        grid=args.learning_rates or args.grid,
-        l1_grid=args.l1_values,
-        hidden=args.hidden,
-        learning_rate=args.learning_rate_range or hypermodel.LEARNING_RATE_RANGE,
-        l1=args.l1_range or hypermodel.L1_RANGE,
-        batch_size=args.batch_size,
-        retrain=not args.no_retrain,
-        chief=args.chief,
-        worker=args.worker,
-        oracle=args.oracle,
-        verbose=args.verbose,
-    )
+    if args.replace and not args.record:
+        raise ConfigError("--replace goes with --record (it lets the record replace a fuller search's); add --record or drop it")
+    if args.record:  # refused now what recording would refuse after hours of search
+        if args.worker is not None:
+            raise ConfigError("--record is for the chief or a single search (a worker writes no record); drop it here")
+        project.check_recordable(args.name, {"quick": args.quick}, replace=args.replace)
+    outcome = search(args.name, _space(args), **_search_options(args))
     if outcome.role == "worker":
         print(f"worker {args.worker}: no trials left; the chief records the result")
         return 0
-    if outcome.record is not None:
-        from rectifier_zoo.tuning import project
-
-        print(project.adoption(outcome.record))
+    if args.record:
+        print(f"recorded in {project.record(args.name, outcome.results_path, replace=args.replace)}")
+    else:
+        print(f"to record this search in tuning/results/: rectifier-zoo record {args.name} --from {outcome.results_path}")
+    print(project.adoption(outcome.record))
     if outcome.export_path is not None:
         print(f"exported to {outcome.export_path}")
     return 0
+
+
+def _space(args):
+    from rectifier_zoo.tuning import hypermodel
+
+    return hypermodel.SearchSpace(
+        grid=args.learning_rates or args.grid,
+        learning_rate=args.learning_rate_range or hypermodel.LEARNING_RATE_RANGE,
+        l1=args.l1_range or hypermodel.L1_RANGE,
+        l1_grid=args.l1_values,
+        hidden=args.hidden,
+    )
+
+
+def _search_options(args) -> dict:
+    """``search``'s keyword arguments, from the flags of the same names."""
+    names = ("tuner", "max_trials", "project_dir", "results_dir", "quick", "epochs", "batch_size", "seed",
+             "data_dir", "download", "export_dir", "chief", "worker", "oracle", "verbose")  # fmt: skip
+    return {name: getattr(args, name) for name in names} | {"retrain": not args.no_retrain}

@@ -66,7 +66,7 @@ def retrain(outcome, zoo_tuner, hypermodel, splits, epochs, seed, verbose, resul
     recipe = hypermodel.recipe(best.hyperparameters, epochs)  # full epochs, even for a Hyperband winner
     checkpoint_dir = outcome.project_dir / "final" / values_key(values)
     result = training.fit(model, splits, recipe, seed=seed, verbose=verbose, checkpoint_dir=checkpoint_dir)
-    result.hyperparameters.update({**outcome.record["hyperparameters"], "tuned": True, "hidden": list(hypermodel.hidden or hypermodel.spec.hidden)})
+    result.hyperparameters.update({**outcome.record["hyperparameters"], "tuned": True, "hidden": list(hypermodel.hidden)})
     result.model = model
     outcome.result = result
     outcome.record["retrained"] = {

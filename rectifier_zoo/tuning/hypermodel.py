@@ -49,7 +49,10 @@ def check_range(name, bounds):
 
 def check_grid(name, values):
     """A non-empty tuple of distinct finite numbers >= 0, else ConfigError."""
-    values = tuple(values)
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise ConfigError(f"{name} grid must be a sequence of numbers, e.g. {PAPER_LEARNING_RATES}; got {values!r}") from None
     if not values:
         raise ConfigError(f"{name} grid is empty; give at least one value, e.g. {PAPER_LEARNING_RATES}")
     for v in values:
@@ -59,65 +62,93 @@ def check_grid(name, values):
     return tuple(float(v) for v in values)
 
 
+@dataclasses.dataclass(frozen=True)
+class SearchSpace:
+    """What a search varies, and the hidden sizes the models it tries share.
+
+    Checked and normalised where it is made: a bad range or grid fails before any
+    search starts. ``search`` and ``ZooHyperModel`` take this one object.
+
+    Attributes:
+        grid: False: log-scale ranges; True: the paper's grid as exact choices; or a
+            sequence of learning rates to choose from exactly. Normalised to None or a tuple.
+        learning_rate: ``(low, high)`` of the log-scale learning-rate range.
+        l1: ``(low, high)`` of the log-scale L1 range (``_l1`` entries).
+        pretrain_learning_rate: ``(low, high)`` for ``_dae`` entries (with ``grid``: its values).
+        l1_grid: exact L1 values to choose from (``_l1`` entries; 0 allowed), in place
+            of ``use_l1`` + the log-scale range; with ``grid`` and no ``l1_grid``, ``GRID_L1``.
+        hidden: hidden sizes replacing the entry's (e.g. ``(16, 16)`` for tests).
+
+    Example:
+
+    >>> SearchSpace(grid=(0.1, 0.03), l1_grid=(0, 3e-4)).l1_grid
+    (0.0, 0.0003)
+    >>> SearchSpace(grid=True).l1_grid  # the paper's grid, with its L1 values
+    (0.0, 1e-05, 0.0001, 0.001, 0.01)
+    """
+
+    grid: bool | tuple | None = False
+    learning_rate: tuple = LEARNING_RATE_RANGE
+    l1: tuple = L1_RANGE
+    pretrain_learning_rate: tuple = LEARNING_RATE_RANGE
+    l1_grid: tuple | None = None
+    hidden: tuple | None = None
+
+    def __post_init__(self):
+        grid = self.grid
+        grid = PAPER_LEARNING_RATES if grid is True else None if grid is False or grid is None else check_grid("learning_rate", grid)
+        l1_grid = None if self.l1_grid is None else check_grid("l1", self.l1_grid)
+        fields = {
+            "grid": grid,
+            "learning_rate": check_range("learning_rate", self.learning_rate),
+            "l1": check_range("l1", self.l1),
+            "pretrain_learning_rate": check_range("pretrain_learning_rate", self.pretrain_learning_rate),
+            "l1_grid": GRID_L1 if l1_grid is None and grid is not None else l1_grid,
+            "hidden": None if self.hidden is None else _check_hidden(self.hidden),
+        }
+        for name, value in fields.items():  # frozen: set once, here
+            object.__setattr__(self, name, value)
+
+
+def as_space(space) -> SearchSpace:
+    """``space`` itself, or the default ``SearchSpace()`` for None; ConfigError for anything else."""
+    if space is None:
+        return SearchSpace()
+    if not isinstance(space, SearchSpace):
+        raise ConfigError(f"space must be a tuning.SearchSpace, e.g. SearchSpace(grid=True), got {type(space).__name__}")
+    return space
+
+
+def _check_hidden(hidden):
+    hidden = tuple(validation.number("hidden size", h, low=1, integer=True) for h in hidden)
+    if not hidden:
+        raise ConfigError("hidden must list at least one layer size, e.g. (16, 16)")
+    return hidden
+
+
 class ZooHyperModel(kt.HyperModel):
     """The search space and model of one zoo entry.
 
     Args:
         name: a zoo entry, e.g. ``"mnist_rect_l1"``.
-        grid: False: log-scale ranges; True: the paper's grid as exact choices;
-            or a sequence of learning rates to choose from exactly.
-        learning_rate: ``(low, high)`` of the log-scale learning-rate range.
-        l1: ``(low, high)`` of the log-scale L1 range (``_l1`` entries).
-        pretrain_learning_rate: ``(low, high)`` for ``_dae`` entries.
-        l1_grid: exact L1 values to choose from (``_l1`` entries; 0 allowed), in
-            place of ``use_l1`` + the log-scale range; with ``grid`` and no
-            ``l1_grid``, ``GRID_L1``.
-        hidden: hidden sizes replacing the entry's (e.g. ``(16, 16)`` for tests).
+        space: a ``SearchSpace`` (default: the log-scale ranges, the entry's sizes).
         input_dim, num_classes: the data's width and classes (default: the entry's).
         seed: seed of the weight initialisation.
         recipe: the ``Recipe`` trials start from (default: the entry's, untuned).
 
     Example:
 
-    >>> hm = ZooHyperModel("mnist_rect_l1", grid=True)
+    >>> hm = ZooHyperModel("mnist_rect_l1", SearchSpace(grid=True))
     >>> hp = kt.HyperParameters(); model = hm.build(hp); sorted(hp.values)
-    ['learning_rate', 'l1']
+    ['l1', 'learning_rate']
     """
 
-    def __init__(
-        self,
-        name,
-        grid=False,
-        learning_rate=LEARNING_RATE_RANGE,
-        l1=L1_RANGE,
-        pretrain_learning_rate=LEARNING_RATE_RANGE,
-        l1_grid=None,
-        hidden=None,
-        input_dim=None,
-        num_classes=None,
-        seed=0,
-        recipe=None,
-    ):
+    def __init__(self, name, space=None, *, input_dim=None, num_classes=None, seed=0, recipe=None):
         super().__init__(name=name)
+        self.space = as_space(space)
         self.spec = zoo.get_spec(name, tuned=False)  # the search must not start from its own result
         self.base_recipe = recipe or self.spec.recipe
-        if grid is True:
-            self.lr_grid = PAPER_LEARNING_RATES
-        elif grid is False or grid is None:
-            self.lr_grid = None
-        else:
-            self.lr_grid = check_grid("learning_rate", grid)
-        self.lr_range = check_range("learning_rate", learning_rate)
-        self.l1_range = check_range("l1", l1)
-        self.pretrain_range = check_range("pretrain_learning_rate", pretrain_learning_rate)
-        self.l1_grid = None if l1_grid is None else check_grid("l1", l1_grid)
-        if self.l1_grid is None and self.lr_grid is not None:
-            self.l1_grid = GRID_L1
-        if hidden is not None:
-            hidden = tuple(validation.number("hidden size", h, low=1, integer=True) for h in hidden)
-            if not hidden:
-                raise ConfigError("hidden must list at least one layer size, e.g. (16, 16)")
-        self.hidden = hidden
+        self.hidden = self.space.hidden or self.spec.hidden
         self.input_dim = input_dim or self.spec.input_dim
         self.num_classes = num_classes or self.spec.num_classes
         self.seed = seed
@@ -129,33 +160,27 @@ class ZooHyperModel(kt.HyperModel):
     def grid_size(self):
         """How many distinct trials the search space holds (None: a range, never exhausted).
 
-        Example: ``ZooHyperModel("mnist_rect_l1", grid=(0.1, 0.01), l1_grid=(0, 1e-3)).grid_size()`` is 4.
+        Example: ``ZooHyperModel("mnist_rect_l1", SearchSpace(grid=(0.1, 0.01), l1_grid=(0, 1e-3))).grid_size()`` is 4.
         """
-        if self.lr_grid is None:
+        grid = self.space.grid
+        if grid is None:
             return None
-        size = len(self.lr_grid) * (len(self.l1_grid) if self.tunes_l1 else 1)
-        return size * (len(self.lr_grid) if self.spec.pretrained else 1)
+        size = len(grid) * (len(self.space.l1_grid) if self.tunes_l1 else 1)
+        return size * (len(grid) if self.spec.pretrained else 1)
 
     def declare(self, hp):
         """Declare this entry's hyper-parameters in ``hp``; returns the effective values."""
-        if self.lr_grid is not None:
-            lr = hp.Choice("learning_rate", list(self.lr_grid))
-        else:
-            lr = hp.Float("learning_rate", *self.lr_range, sampling="log")
-        values = {"learning_rate": float(lr)}
+        space = self.space
+        values = {"learning_rate": _rate(hp, "learning_rate", space.grid, space.learning_rate)}
         if self.tunes_l1:
-            if self.l1_grid is not None:
-                values["l1"] = float(hp.Choice("l1", list(self.l1_grid)))
+            if space.l1_grid is not None:
+                values["l1"] = float(hp.Choice("l1", list(space.l1_grid)))
             else:
                 use = hp.Boolean("use_l1", default=True)
-                l1 = hp.Float("l1", *self.l1_range, sampling="log", default=paper.PAPER_L1)
+                l1 = hp.Float("l1", *space.l1, sampling="log", default=paper.PAPER_L1)
                 values["l1"] = float(l1) if use else 0.0
         if self.spec.pretrained:
-            if self.lr_grid is not None:
-                plr = hp.Choice("pretrain_learning_rate", list(self.lr_grid))
-            else:
-                plr = hp.Float("pretrain_learning_rate", *self.pretrain_range, sampling="log")
-            values["pretrain_learning_rate"] = float(plr)
+            values["pretrain_learning_rate"] = _rate(hp, "pretrain_learning_rate", space.grid, space.pretrain_learning_rate)
         return values
 
     def build(self, hp):
@@ -163,7 +188,7 @@ class ZooHyperModel(kt.HyperModel):
         return zoo.build_model(
             self.spec.name,
             l1=values.get("l1", 0.0),
-            hidden=self.hidden or self.spec.hidden,
+            hidden=self.hidden,
             input_dim=self.input_dim,
             num_classes=self.num_classes,
             seed=self.seed,
@@ -178,6 +203,13 @@ class ZooHyperModel(kt.HyperModel):
         if epochs is not None:
             recipe = dataclasses.replace(recipe, epochs=epochs)
         return recipe
+
+
+def _rate(hp, name, grid, bounds) -> float:
+    """A rate: an exact choice over ``grid``, else log-uniform in ``bounds``."""
+    if grid is not None:
+        return float(hp.Choice(name, list(grid)))
+    return float(hp.Float(name, *bounds, sampling="log"))
 
 
 def effective_values(hypermodel, hp) -> dict:

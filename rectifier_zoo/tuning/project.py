@@ -1,14 +1,20 @@
-"""A search's project directory and its results file.
+"""A search's project directory, its record, and recording it in the repository.
 
 The project directory holds KerasTuner's state (``oracle.json``, ``trial_*/``), the
-per-trial checkpoints (``checkpoints/<values key>/``) and ``zoo_entry.json``, which
-names the zoo entry and tuner the directory belongs to; a search of another entry,
-or with another tuner, is refused rather than mixed into it.
+per-trial checkpoints (``checkpoints/<values key>/``), ``zoo_entry.json``, which
+names the zoo entry and tuner the directory belongs to (a search of another entry,
+or with another tuner, is refused rather than mixed into it), and the search's
+record ``<name>.json`` (or that goes to the results dir the search was given).
 
-The results file ``<results dir>/<name>.json`` (default ``zoo.TUNED_DIR``, i.e.
-``tuning/results/``) records a search. It changes no entry by itself: its values
-reach ``zoo.get_spec(name)`` (and so ``rz.train``) once they are adopted into
-``zoo.TUNED``, the reviewed declaration; ``adoption`` writes the line to add.
+A search writes only there: where it runs. The repository's ``tuning/results/``
+(``zoo.TUNED_DIR``) keeps the records of the zoo's own searches, and a record goes
+there only by an explicit step, ``record`` (``rectifier-zoo tune ... --record``,
+``rectifier-zoo record``), which refuses to replace the record of a fuller search
+with a smaller one unless told to, and refuses outside a checkout: nothing a user
+runs writes into the installed package. Even there a record changes no entry: its
+values reach ``zoo.get_spec(name)`` (and so ``rz.train``) once they are adopted into
+``TUNED`` in ``rectifier_zoo/entries.py``, the reviewed declaration; ``adoption``
+writes the line to add.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import json
 import pathlib
 
 from rectifier_zoo import zoo
-from rectifier_zoo._internal import atomic, paths
+from rectifier_zoo._internal import advice, atomic, paths
 from rectifier_zoo.errors import TuningError
 
 ENTRY_FILE = "zoo_entry.json"
@@ -74,7 +80,7 @@ def now() -> str:
 
 
 def results_path(name, results_dir=None) -> pathlib.Path:
-    """``<results_dir>/<name>.json``; ``results_dir`` defaults to ``zoo.TUNED_DIR`` (read at call time)."""
+    """``<results_dir>/<name>.json``; ``results_dir`` defaults to the repository's records, ``zoo.TUNED_DIR``."""
     return pathlib.Path(zoo.TUNED_DIR if results_dir is None else results_dir) / f"{name}.json"
 
 
@@ -83,7 +89,8 @@ def load_result(name, results_dir=None):
 
     Args:
         name: a zoo entry.
-        results_dir: where results files are (default: ``zoo.TUNED_DIR``).
+        results_dir: where results files are: a search's project or results dir
+            (default: the repository's records, ``zoo.TUNED_DIR``).
 
     Raises:
         TuningError: the file exists but is not a valid results file.
@@ -91,9 +98,14 @@ def load_result(name, results_dir=None):
     Example:
 
     >>> load_result("mnist_rect_l1")["hyperparameters"]
-    {'learning_rate': 0.01, 'l1': 0.001}
+    {'learning_rate': 0.03, 'l1': 0.0001}
     """
-    path = results_path(name, results_dir)
+    return read_record(results_path(name, results_dir))
+
+
+def read_record(path):
+    """The search record in file ``path``, or None when there is no such file (TuningError: not a record)."""
+    path = pathlib.Path(path)
     if not path.exists():
         return None
     try:
@@ -105,16 +117,108 @@ def load_result(name, results_dir=None):
             raise ValueError("hyperparameters lack learning_rate")
     except (ValueError, TypeError) as err:
         raise TuningError(
-            f"results file {path} does not parse ({err}); delete it, or pass --results-dir to write elsewhere"
+            f"results file {path} does not parse ({err}); delete it, or pass {advice.option('results_dir', 'DIR')} to write elsewhere"
         ) from None
     return result
 
 
-def write_result(result, results_dir=None) -> pathlib.Path:
-    """Write a results dict (keys ``RESULT_KEYS`` and more) atomically; returns its path."""
+def write_result(result, results_dir) -> pathlib.Path:
+    """Write a search's record (keys ``RESULT_KEYS`` and more) atomically into ``results_dir``; returns its path."""
     path = results_path(result["name"], results_dir)
     atomic.write_json(path, result)
     return path
+
+
+def record(name, source=None, replace=False) -> pathlib.Path:
+    """Copy the record of a finished search of ``name`` into the repository's ``tuning/results/``.
+
+    Args:
+        name: a zoo entry.
+        source: the record file, or the folder holding ``<name>.json`` (the search's
+            project dir or results dir; default: ``default_project_dir(name)``).
+        replace: replace the record there even when it is of a fuller search.
+
+    Returns:
+        The path written, ``results_path(name)``.
+
+    Raises:
+        TuningError: no record at ``source``, one of another entry, this rectifier_zoo
+            is installed rather than a checkout, or the record there is of a fuller search.
+
+    Example:
+
+    >>> record("shapeset_rect_l1", "/tmp/smoke")  # a --quick search of 3 trials: refused, the record there has 11 of 8 epochs
+    >>> record("shapeset_rect_l1", "/tmp/smoke", replace=True)  # on purpose
+    PosixPath('.../tuning/results/shapeset_rect_l1.json')
+    """
+    source = default_project_dir(name) if source is None else pathlib.Path(source)
+    path = source if source.suffix == ".json" else results_path(name, source)
+    found = read_record(path)
+    if found is None:
+        raise TuningError(f"no record of a search at {path}; run the search first, or pass the folder it wrote to ({advice.option('from', 'DIR') if advice.in_cli() else 'source=DIR'})")
+    if found["name"] != name:
+        raise TuningError(f"{path} records a search of {found['name']!r}, not {name!r}; pass the record of {name}'s search")
+    check_recordable(name, found, replace)
+    target = results_path(name)
+    atomic.write_json(target, found)
+    return target
+
+
+def check_recordable(name, new, replace=False) -> None:
+    """Refuse what ``record`` would refuse, before a search: outside a checkout, or a smaller search's record.
+
+    ``new`` is the record, or what is known of it before the search (e.g. ``{"quick": True}``).
+    """
+    if not in_checkout():
+        raise TuningError(
+            f"this rectifier_zoo is installed ({paths.REPO_ROOT}), not a checkout of its repository: records go into "
+            "a checkout's tuning/results/, reviewed in git; run from a clone, or keep the record where the search wrote it"
+        )
+    old = load_result(name)
+    reasons = [] if old is None or replace else fuller_by(old, new)
+    if reasons:
+        raise TuningError(
+            f"{results_path(name)} records a fuller search than this one ({'; '.join(reasons)}); "
+            f"keep it, or pass {advice.option('replace')} to replace it"
+        )
+
+
+def in_checkout() -> bool:
+    """Whether this rectifier_zoo runs from a checkout of its repository (not from an installed copy)."""
+    root = paths.REPO_ROOT
+    return (root / "pyproject.toml").is_file() and root.name not in ("site-packages", "dist-packages")
+
+
+def fuller_by(old, new) -> list:
+    """How the search recorded in ``old`` was fuller than ``new``'s; empty: ``new`` may replace it.
+
+    Compared on what ``new`` says: a ``--quick`` search against a full one, completed
+    trials, epochs per trial, training examples. A record that does not say its epochs
+    per trial (runs of full length, recorded by hand) is fuller than any search.
+
+    Example:
+
+    >>> fuller_by({"trials": 11, "epochs_per_trial": 8}, {"completed": 3, "epochs_per_trial": 1, "quick": True})
+    ['a --quick search against a full one', 'completed trials: 3 against 11', 'epochs per trial: 1 against 8']
+    """
+    reasons = ["a --quick search against a full one"] if new.get("quick") and not old.get("quick") else []
+    was, now = _sizes(old), _sizes(new)
+    for label, value in now.items():
+        if value is None:
+            continue
+        if was[label] is None and label == "epochs per trial":
+            reasons.append("the recorded search does not say its epochs per trial (runs of full length?)")
+        elif was[label] is not None and value < was[label]:
+            reasons.append(f"{label}: {value} against {was[label]}")
+    return reasons
+
+
+def _sizes(record) -> dict:
+    return {
+        "completed trials": record.get("completed", record.get("trials")),
+        "epochs per trial": record.get("epochs_per_trial"),
+        "training examples": record.get("train_examples"),
+    }
 
 
 def merge_passes(records) -> dict:

@@ -1,5 +1,8 @@
 """``search(name)``: tune a zoo entry, record the best, retrain it, optionally export it.
 
+The record goes where the search runs (its project dir, or the results dir it is
+given); putting it into the repository's ``tuning/results/`` is ``project.record``.
+
 One function serves the three roles of a KerasTuner search: the whole search in one
 process (default), the chief that only runs the oracle (``chief=True``), and a worker
 that only runs trials (``worker=ID``); chief and workers meet at ``oracle=HOST:PORT``.
@@ -13,16 +16,12 @@ import dataclasses
 import pathlib
 
 from rectifier_zoo import zoo
-from rectifier_zoo._internal import validation
+from rectifier_zoo._internal import advice, validation
 from rectifier_zoo.training import recipes
 from rectifier_zoo.errors import ConfigError, TuningError
 from rectifier_zoo.tuning import best, project
 from rectifier_zoo.tuning.chief import check_role, distributed_env, parse_oracle, serve
-from rectifier_zoo.tuning.hypermodel import (
-    L1_RANGE,
-    LEARNING_RATE_RANGE,
-    ZooHyperModel,
-)
+from rectifier_zoo.tuning.hypermodel import ZooHyperModel, as_space
 from rectifier_zoo.tuning.tuner import ZooTuner, make_oracle
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
@@ -53,26 +52,21 @@ class SearchOutcome:
 
 def search(
     name,
+    space=None,
     *,
     tuner="random",
     max_trials=10,
     project_dir=None,
+    results_dir=None,
     quick=False,
     epochs=None,
+    batch_size=None,
     seed=0,
     data_dir=None,
     download=False,
     splits=None,
-    export_dir=None,
-    results_dir=None,
-    grid=False,
-    hidden=None,
-    learning_rate=LEARNING_RATE_RANGE,
-    l1=L1_RANGE,
-    pretrain_learning_rate=LEARNING_RATE_RANGE,
-    l1_grid=None,
-    batch_size=None,
     retrain=True,
+    export_dir=None,
     chief=False,
     worker=None,
     oracle=None,
@@ -83,30 +77,33 @@ def search(
     """Search the learning rate (and L1, pre-training rate) of zoo entry ``name``.
 
     The objective is the validation error; the test split is never seen by a trial.
-    At the end the best hyper-parameters, their validation error and sparsity are
-    written to ``<results_dir>/<name>.json`` (which ``zoo.get_spec(name)`` applies),
-    the best model is retrained on train and evaluated on test once, and exported
-    when ``export_dir`` is given. Running the same call again resumes the search.
+    At the end the best hyper-parameters, their validation error and sparsity, and
+    every trial are recorded in ``<project_dir>/<name>.json`` (or ``<results_dir>/<name>.json``):
+    where the search runs, never in the repository's ``tuning/results/`` (that is
+    ``project.record``'s explicit step) and never in the installed package. The record
+    changes no entry: its values reach ``zoo.get_spec(name)`` only once adopted into
+    ``TUNED`` in ``rectifier_zoo/entries.py``. The best model is then retrained on train,
+    evaluated on test once, and exported when ``export_dir`` is given. Running the same
+    call again resumes the search.
 
     Args:
         name: a zoo entry, e.g. ``"mnist_rect_l1"``.
-        tuner: ``"random"``, ``"bayesian"``, ``"hyperband"`` or ``"grid"`` (the paper's grid).
+        space: a ``SearchSpace``: ranges or grids of the rates and L1, hidden sizes
+            (default: the log-scale ranges, the entry's sizes). With ``tuner="grid"``
+            and no grid of its own, the paper's grid.
+        tuner: ``"random"``, ``"bayesian"``, ``"hyperband"`` or ``"grid"``.
         max_trials: trials to run in all (a resumed search counts those done);
             Hyperband sizes its own brackets and ignores it.
         project_dir: state directory (default ``<zoo home>/tuning/<name>``).
+        results_dir: where the record goes instead of ``project_dir`` (not ``tuning/results/``).
         quick: small splits and few epochs (``entry_data.QUICK_SIZES``, ``recipes.quick``).
         epochs: maximum epochs per trial (default: the recipe's, or quick's).
+        batch_size: override the recipe's mini-batch size.
         seed: seeds the oracle, initialisation, shuffling and generated data.
         data_dir, download: where the dataset is (see ``rz.datasets.load``).
         splits: search on these ``Splits`` instead of loading the entry's dataset.
-        export_dir: export the retrained best model there (``rz.export``).
-        results_dir: where the results file goes (default ``zoo.TUNED_DIR``).
-        grid: exact choices over the paper's learning-rate grid (True) or these rates.
-        hidden: hidden sizes replacing the entry's (small runs, tests).
-        learning_rate, l1, pretrain_learning_rate: ``(low, high)`` log-scale ranges.
-        l1_grid: exact L1 values to choose from (``_l1`` entries), e.g. ``(0, 1e-4, 1e-3)``.
-        batch_size: override the recipe's mini-batch size.
         retrain: retrain the best model and evaluate it on test (False: skip).
+        export_dir: export the retrained best model there (``rz.export``).
         chief: run only the oracle, serving workers at ``oracle``.
         worker: run trials for the chief at ``oracle`` under this ID.
         oracle: ``"HOST:PORT"`` of the chief.
@@ -119,10 +116,10 @@ def search(
 
     Example:
 
-    >>> out = search("shapeset_rect_l1", quick=True, max_trials=4)
-    trial 1/4: lr=0.00345 l1=0.000512 -> val error 12.3%, zeros 71/64/58%
+    >>> out = search("shapeset_rect_l1", tuning.SearchSpace(l1_grid=(0, 1e-3)), quick=True, max_trials=4)
+    trial 1/4: lr=0.00345 l1=0.001 -> val error 12.3%, zeros 71/64/58%
     ...
-    >>> out.record["hyperparameters"]
+    >>> out.record["hyperparameters"], out.results_path
     """
     tuner = validation.choice("tuner", tuner, TUNERS)
     validation.number("max_trials", max_trials, low=1, integer=True)
@@ -130,6 +127,9 @@ def search(
     role, worker = check_role(chief, worker, oracle)
     spec = zoo.get_spec(name, tuned=False)
     _check_places(project_dir, results_dir, export_dir, splits)
+    space = _space(space, tuner)
+    project_dir = pathlib.Path(project_dir or project.default_project_dir(name))
+    results_dir = project_dir if results_dir is None else pathlib.Path(results_dir)
     if role != "worker":
         project.load_result(name, results_dir)  # a corrupt results file fails now, not after hours
     recipe, epochs = _base_recipe(spec, quick, epochs, batch_size)
@@ -137,21 +137,9 @@ def search(
         from rectifier_zoo.training.entry_data import load_splits
 
         splits = load_splits(spec, data_dir, download, quick, seed)
-    hypermodel = ZooHyperModel(
-        name,
-        grid=grid or tuner == "grid",
-        learning_rate=learning_rate,
-        l1=l1,
-        pretrain_learning_rate=pretrain_learning_rate,
-        l1_grid=l1_grid,
-        hidden=hidden,
-        input_dim=splits.num_features,
-        num_classes=splits.num_classes,
-        seed=seed,
-        recipe=recipe,
-    )
+    hypermodel = ZooHyperModel(name, space, input_dim=splits.num_features, num_classes=splits.num_classes, seed=seed, recipe=recipe)
     # Claimed only once every argument has been checked: a refused call leaves no project behind.
-    project_dir = project.claim_project(project_dir or project.default_project_dir(name), name, tuner)
+    project_dir = project.claim_project(project_dir, name, tuner)
     fit_kwargs = {"splits": splits, "epochs": epochs, "seed": seed, "verbose": verbose}
     with distributed_env(role, worker, oracle):
         zoo_tuner = _make_tuner(hypermodel, tuner, max_trials, epochs, seed, project_dir, max_consecutive_failed_trials, progress)
@@ -162,22 +150,37 @@ def search(
     outcome = SearchOutcome(name, role, project_dir)
     if role == "worker":
         return outcome
-    outcome.record = {**best.summarize(zoo_tuner, hypermodel, tuner), "epochs_per_trial": epochs}
+    size = {"epochs_per_trial": epochs, "quick": bool(quick), "train_examples": int(len(splits.train[1]))}
+    outcome.record = {**best.summarize(zoo_tuner, hypermodel, tuner), **size}
     outcome.results_path = project.write_result(outcome.record, results_dir)
     if progress:
         print(f"best of {outcome.record['trials']} trials: {best.describe(outcome.record)}; wrote {outcome.results_path}")
     if retrain:
         best.retrain(outcome, zoo_tuner, hypermodel, splits, epochs, seed, verbose, results_dir, progress)
         if export_dir is not None:
-            outcome.export_path = export(outcome.result, export_dir)
+            outcome.export_path = export_best(outcome.result, export_dir)
     return outcome
 
 
+def _space(space, tuner):
+    """The search space; a grid tuner without a grid of its own searches the paper's."""
+    space = as_space(space)
+    if tuner == "grid" and space.grid is None:
+        space = dataclasses.replace(space, grid=True)
+    return space
+
+
 def _check_places(project_dir, results_dir, export_dir, splits):
-    """Folder arguments that are files, and splits of the wrong type, fail before any trial."""
+    """Folder arguments that are files, the repository's records, and splits of the wrong type fail before any trial."""
     for label, value in (("project_dir", project_dir), ("results_dir", results_dir), ("export_dir", export_dir)):
         if value is not None:
             validation.folder(label, value)
+    if results_dir is not None and pathlib.Path(results_dir).resolve() == pathlib.Path(zoo.TUNED_DIR).resolve():
+        fix = "add --record" if advice.in_cli() else "then call tuning.record(name, out.results_path)"
+        raise ConfigError(
+            f"results_dir {results_dir} is the repository's tuning/results/, which a search does not write: leave "
+            f"{advice.name_of('results_dir')} out (the record stays in the project dir) and {fix} to record it there"
+        )
     if splits is not None:
         from rectifier_zoo.datasets.splits import Splits, check_split
 
@@ -221,8 +224,8 @@ def _run(zoo_tuner, fit_kwargs):
         raise
 
 
-def export(result, export_dir):
-    """Export the retrained model for TF Serving (``rectifier_zoo.hub.export.export_version``)."""
+def export_best(result, export_dir):
+    """Export the retrained best model for TF Serving (``rectifier_zoo.hub.export.export_version``)."""
     from rectifier_zoo.hub import export as exporting  # TensorFlow-heavy: only when asked
 
     return exporting.export_version(result.model, export_dir, result=result)
