@@ -14,6 +14,24 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+# The real datasets beside the repository (as tests/realdata.py finds them), by dataset name;
+# elsewhere the zoo's usual places (``rz.datasets.load(name)`` with no data_dir).
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+SHARED_FOLDERS = {"mnist": "mnist", "cifar10": "cifar10-jpeg"}
+# What a result file calls the data each folder holds.
+DATA_LABELS = {"cifar10-jpeg": "CIFAR-10 (JPEG q75 copy)"}
+
+
+def data_dir(dataset):
+    """The shared copy of ``dataset`` beside the repository when it is there, else None (the usual places)."""
+    folder = SHARED_DATA / SHARED_FOLDERS.get(dataset, dataset)
+    return folder if folder.is_dir() else None
+
+
+def data_label(dataset) -> str:
+    """How results name the data: the JPEG copy of CIFAR-10 says so."""
+    folder = data_dir(dataset)
+    return DATA_LABELS.get(folder.name, dataset) if folder is not None else dataset
 
 
 def cpu_model() -> str:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import pathlib
 import sys
 import tempfile
 import time
@@ -55,10 +54,9 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 
 from benchmarks import peers
-from benchmarks.common import emit, median, parser
+from benchmarks.common import data_dir, emit, median, parser
 
 MODELS = ("mnist_rect_l1", "fashion_mnist_rect_l1")  # the shipped model, then its stand-in
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
@@ -88,8 +86,7 @@ def test_split(dataset):
     """The real test split of ``dataset``: the shared copy when there, else the zoo's usual sources."""
     import rectifier_zoo as rz
 
-    folder = SHARED_DATA / dataset
-    return rz.datasets.load(dataset, data_dir=folder if folder.is_dir() else None).test
+    return rz.datasets.load(dataset, data_dir=data_dir(dataset)).test
 
 
 def reference(model, x) -> np.ndarray:
