@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 import rectifier_zoo.datasets as ds
-from rectifier_zoo.datasets import cifar10, idx, norb, sentiment, tfds_source
+from rectifier_zoo.datasets import cifar10, idx, norb, tfds_source
 from rectifier_zoo.errors import ConfigError, DataError
 
-FASHION_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
+from realdata import FASHION_MNIST as FASHION_DIR, IDX_FILES, require
 
 
 REAL_CHECK_REACHABLE = tfds_source.check_reachable
@@ -77,21 +77,6 @@ def write_cifar(directory, n_per_batch=20, n_test=10, seed=0):
             pickle.dump({b"data": data, b"labels": labels, b"batch_label": b"x"}, f, protocol=2)
         batches[name] = (data, labels)
     return batches
-
-
-def write_reviews(root, n_per_file=30, domains=("books", "dvd")):
-    """processed_acl/<domain>/{positive,negative}.review with label-correlated words."""
-    rng = np.random.default_rng(1)
-    for dom in domains:
-        d = pathlib.Path(root) / "processed_acl" / dom
-        d.mkdir(parents=True, exist_ok=True)
-        for label, word in (("positive", "great"), ("negative", "awful")):
-            lines = []
-            for i in range(n_per_file):
-                feats = [f"{word}:{1 + i % 3}", f"w{rng.integers(0, 50)}:1", f"the_{dom}:2", "a:b:1"]
-                lines.append(" ".join(feats) + f" #label#:{label}")
-            (d / f"{label}.review").write_text("\n".join(lines) + "\n")
-            (d / "unlabeled.review").write_text("junk:1 #label#:unknown\n")
 
 
 # ---------- registry ----------
@@ -248,8 +233,8 @@ def test_label_out_of_range(tmp_path):
         ds.load("mnist", data_dir=d, cache=False)
 
 
-@pytest.mark.skipif(not FASHION_DIR.is_dir(), reason="Debian package dataset-fashion-mnist not installed")
 def test_real_fashion_mnist(tmp_path):
+    require(FASHION_DIR, IDX_FILES)
     s = ds.load("fashion_mnist")  # no data_dir: the Debian folder
     assert s.source == str(FASHION_DIR)
     assert [p[0].shape for p in (s.train, s.valid, s.test)] == [(50000, 784), (10000, 784), (10000, 784)]
@@ -413,51 +398,6 @@ def test_cifar_bad_labels(tmp_path):
 def test_cifar_missing(tmp_path):
     with pytest.raises(DataError, match=r"data_batch_1.*test_batch not found in .*cifar-10-batches-py.*cs.toronto.edu"):
         ds.load("cifar10", data_dir=tmp_path)
-
-
-# ---------- sentiment ----------
-
-DOMS = ("books", "dvd")
-
-
-def test_sentiment_bag_of_words(tmp_path):
-    write_reviews(tmp_path)
-    s = ds.load("sentiment", data_dir=tmp_path, vocab_size=20, domains=DOMS)
-    n = 2 * 2 * 30
-    assert sentiment.split_sizes(8000) == (5600, 1200, 1200)
-    assert [len(p[1]) for p in (s.train, s.valid, s.test)] == list(sentiment.split_sizes(n)) == [84, 18, 18]
-    assert s.train[0].shape == (84, 20) and s.num_classes == 2 and s.input_shape == (20,)
-    assert set(np.unique(s.train[0])) <= {0.0, 1.0}
-    vocab = ds.sentiment.load_vocabulary(data_dir=tmp_path, vocab_size=20, domains=DOMS)
-    assert len(vocab) == 20 and "a:b" in vocab  # the last ':' splits feature and count
-    great, awful = vocab.index("great"), vocab.index("awful")
-    for x, y in (s.train, s.valid, s.test):  # label-correlated words round-trip with their labels
-        np.testing.assert_array_equal(x[:, great], y == 1)
-        np.testing.assert_array_equal(x[:, awful], y == 0)
-    again = ds.load("sentiment", data_dir=tmp_path / "processed_acl", vocab_size=20, domains=DOMS, cache=False)
-    np.testing.assert_array_equal(again.test[0], s.test[0])  # deterministic, cache or not
-    other = ds.load("sentiment", data_dir=tmp_path, vocab_size=20, seed=1, domains=DOMS)
-    assert not np.array_equal(other.train[1], s.train[1])
-
-
-def test_sentiment_vocabulary_from_train_only():
-    docs = [({"a": 5, "b": 1}, 1), ({"b": 1, "c": 2}, 0)]
-    assert sentiment.vocabulary(docs, 2) == ["a", "b"]  # a=5, b=2, c=2: the tie goes alphabetically
-    assert sentiment.vocabulary(docs, 3) == ["a", "b", "c"]
-
-
-def test_sentiment_errors(tmp_path):
-    with pytest.raises(DataError, match=r"review files not found .*positive.review.*processed_acl.tar.gz"):
-        ds.load("sentiment", data_dir=tmp_path)
-    write_reviews(tmp_path, domains=("books",))
-    with pytest.raises(DataError, match=r"dvd/positive.review"):
-        ds.load("sentiment", data_dir=tmp_path)
-    with pytest.raises(ConfigError, match=r"subset of \['books'"):
-        ds.load("sentiment", data_dir=tmp_path, domains=("toys",))
-    bad = tmp_path / "processed_acl" / "books" / "negative.review"
-    bad.write_text("good:1 #label#:positive\nbad:2 #label#:meh\n")
-    with pytest.raises(DataError, match=r"negative.review, line 2: label 'meh'"):
-        ds.load("sentiment", data_dir=tmp_path, domains=("books",), cache=False)
 
 
 def test_failed_download_is_data_error(monkeypatch):

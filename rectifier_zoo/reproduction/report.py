@@ -56,6 +56,7 @@ from rectifier_zoo.reproduction.tables import (
     targets_section,
 )
 from rectifier_zoo.reproduction.dae import pretraining_section
+from rectifier_zoo.reproduction.sentiment import sentiment_section
 from rectifier_zoo.reproduction.variants import generated_data_section
 from rectifier_zoo.reproduction.results import Runs, group_by_name, load_results, mode
 
@@ -91,6 +92,7 @@ class Report:
         lines += figure_sections(runs.by_name, fig_dir)
         lines += pretraining_section(runs.table_runs + runs.other_recipe, fig_dir)
         lines += alpha_section(runs.results, fig_dir)
+        lines += sentiment_section(sources)
         lines += runs_appendix(runs.results, skipped)
         return lines
 
