@@ -6,9 +6,14 @@ nothing else is found by name either: no remote store, and an empty stand-in for
 the repository's shipped ``exports/``. ``no_datasets`` adds an empty
 tensorflow-datasets folder with downloads not allowed by the environment.
 
+``zoo_log``: the lines the zoo logs (logger ``rectifier_zoo``, INFO and up), e.g. where
+``rz.load`` loaded from; ``zoo_log()`` returns those logged since its last call.
+
 A module that wants one for every test says ``pytestmark =
 pytest.mark.usefixtures("zoo_home")``, or has an autouse fixture that requests it.
 """
+
+import logging
 
 import pytest
 
@@ -54,3 +59,16 @@ def mixed_float16():
         yield
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+
+
+@pytest.fixture
+def zoo_log(caplog):
+    """``lines()``: the messages logged under ``rectifier_zoo`` (INFO and up) since the last call."""
+    caplog.set_level(logging.INFO, logger="rectifier_zoo")
+
+    def lines():
+        found = [record.getMessage() for record in caplog.records if record.name.startswith("rectifier_zoo")]
+        caplog.clear()
+        return found
+
+    return lines

@@ -36,7 +36,7 @@ import sys
 from rectifier_zoo._internal import tf_logs
 
 # The modules whose import registers every custom object of the zoo (package "rectifier_zoo").
-SERIALIZABLE_MODULES = ("rectifier_zoo.nn.regularizers", "rectifier_zoo.nn.layers")
+SERIALIZABLE_MODULES = ("rectifier_zoo.nn.regularizers", "rectifier_zoo.nn.layers", "rectifier_zoo.nn.preprocessing")
 _WATCHED = ("tensorflow", "keras")
 
 

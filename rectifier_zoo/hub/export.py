@@ -3,15 +3,19 @@
 A version folder holds the Keras file (``<name>.keras``, what ``rz.load`` reads),
 ``model_card.json`` and ``README.md``, and, unless ``saved_model=False``, the
 SavedModel TF Serving loads (``saved_model.pb``, ``variables/``) whose
-``serving_default`` signature takes ``features`` and returns ``probabilities``
-and ``class``. The shipped zoo keeps the Keras file only (one copy of the weights
-per entry); ``rectifier-zoo export NAME --export-dir DIR`` writes the servable
-folder from it. Staging, publishing and the manifest are ``store``'s; TF
-Serving's ``models.config`` for an export dir is written here too.
+``serving_default`` signature takes ``features`` (float32, batch x features) and,
+for an image dataset, whose ``images`` signature takes raw pixels (uint8, batch x
+the dataset's image shape, e.g. 28 x 28 or 32 x 32 x 3); both return
+``probabilities`` and ``class``. The ``.keras`` file holds the network alone
+(``rz.load`` puts the dataset's images in front of it again). The shipped zoo
+keeps the Keras file only (one copy of the weights per entry); ``rectifier-zoo
+export NAME --export-dir DIR`` writes the servable folder from it. Staging,
+publishing and the manifest are ``store``'s; TF Serving's ``models.config`` for
+an export dir is written here too.
 
 This module takes a model in hand: resolving a zoo name or a path into one, with
 its card's facts, is ``rz.export``'s (``rectifier_zoo.api``). Imports store,
-model_card, integrity, validation, atomic and errors: never hub.
+model_card, integrity, inputs, validation, atomic and errors: never locate.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from __future__ import annotations
 import pathlib
 
 from rectifier_zoo._internal import atomic, validation
-from rectifier_zoo.hub import integrity, model_card, store
+from rectifier_zoo.hub import inputs, integrity, model_card, store
 from rectifier_zoo.errors import ArtifactError, ConfigError
 
 SERVING_CONFIG = "models.config"
-SIGNATURE = "serving_default"
+SIGNATURE = "serving_default"  # input FEATURES: float32, batch x features, as today's clients send
+IMAGES_SIGNATURE = "images"  # input IMAGES: uint8, batch x the dataset's image shape
+FEATURES, IMAGES = "features", "images"
 
 
 def export_version(model, export_dir, name=None, version=None, result=None, verbose=1, saved_model=True) -> pathlib.Path:
@@ -86,52 +92,76 @@ def check_model(model) -> None:
 def _write_version(model, name, version, result, folder, saved_model) -> dict:
     """Every file of a version into ``folder``, the card last (it hashes the others); the card."""
     if saved_model:
-        _write_saved_model(model, folder)
+        _write_saved_model(model, folder, inputs.preprocessor_for(model, result))
     keras_file = _save_keras(model, name, folder)
     card = model_card.build(model, name, version, result, keras_file=keras_file, saved_model=saved_model)
     return model_card.write(folder, card)
 
 
-def _write_saved_model(model, folder) -> None:
-    """The SavedModel with the named ``serving_default`` signature, each weight stored once."""
+def _write_saved_model(model, folder, preprocessor=None) -> None:
+    """The SavedModel: ``serving_default`` on features and, for an image dataset, ``images`` on raw
+    pixels (uint8, batch x the dataset's image shape); each weight stored once.
+
+    Both run the network behind the dataset's preprocessor when there is one, so a features row
+    out of range comes back as NaN probabilities and class -1, never a plausible answer.
+    """
     import keras
     import tensorflow as tf
 
-    spec = tf.TensorSpec((None, int(model.inputs[0].shape[-1])), tf.float32, name="features")
+    from rectifier_zoo.nn import preprocessing
+
+    network = preprocessing.classifier(model)
     archive = keras.export.ExportArchive()
-    forward = _forward(archive, model, spec)
+    if keras.backend.backend() != "tensorflow":
+        archive.track(network)  # converted endpoints need the variables tracked (see _forward)
 
-    @tf.function(input_signature=[spec], autograph=False)
-    def serve(features):
-        probabilities = forward(features)
-        # argmax in TensorFlow: a JAX-side cast to int64 is truncated to int32 unless x64 is on.
-        classes = tf.argmax(probabilities, axis=-1, output_type=tf.int64)
-        return {"probabilities": probabilities, "class": classes}
+    def forward(x):
+        if preprocessor is None:
+            return network(x, training=False)
+        return preprocessing.classify(lambda features: network(features, training=False), preprocessor, x)
 
-    serve.get_concrete_function()  # a traced tf.function is added as is, never through jax2tf
-    archive.add_endpoint(SIGNATURE, serve)
+    specs = {SIGNATURE: tf.TensorSpec((None, int(network.inputs[0].shape[-1])), tf.float32, name=FEATURES)}
+    if preprocessor is not None:
+        specs[IMAGES_SIGNATURE] = tf.TensorSpec((None, *preprocessor.image_shape), tf.uint8, name=IMAGES)
+    for signature, spec in specs.items():
+        archive.add_endpoint(signature, _serving_function(archive, forward, spec))
     archive.write_out(str(folder), verbose=False)
 
 
-def _forward(archive, model, spec):
-    """The model's inference pass as a function TensorFlow can trace into ``serve``.
+def _serving_function(archive, forward, spec):
+    """``forward`` as a traced tf.function of ``spec`` returning ``probabilities`` and ``class``."""
+    import tensorflow as tf
+
+    run = _forward(archive, forward, spec)
+
+    @tf.function(input_signature=[spec], autograph=False)
+    def serve(x):
+        probabilities = run(x)
+        # argmax in TensorFlow: a JAX-side cast to int64 is truncated to int32 unless x64 is on.
+        classes = tf.argmax(probabilities, axis=-1, output_type=tf.int64)
+        refused = tf.reduce_any(tf.math.is_nan(probabilities), axis=-1)  # input out of range
+        return {"probabilities": probabilities, "class": tf.where(refused, tf.constant(-1, tf.int64), classes)}
+
+    serve.get_concrete_function()  # a traced tf.function is added as is, never through jax2tf
+    return serve
+
+
+def _forward(archive, forward, spec):
+    """The inference pass as a function TensorFlow can trace into a serving function.
 
     On TensorFlow the archive saves the variables the endpoint captures; also
     calling ``archive.track(model)`` would save each weight a second time, through
     the Keras wrapper of the same ``tf.Variable`` (keras-team/keras#23553). On JAX
     the pass must be converted by the archive (jax2tf), which needs the model
-    tracked (one ``tf.Variable`` copy per weight) and leaves an extra ``predict``
-    signature in the SavedModel.
+    tracked (one ``tf.Variable`` copy per weight) and leaves an extra signature per
+    input in the SavedModel (``predict`` on features, ``predict_images``).
     """
     import keras
 
-    def forward(features):
-        return model(features, training=False)
-
     if keras.backend.backend() == "tensorflow":
         return forward
-    archive.track(model)
-    return archive.add_endpoint("predict", forward, input_signature=[spec])
+    name = "predict" if spec.name == FEATURES else f"predict_{spec.name}"
+    return archive.add_endpoint(name, forward, input_signature=[spec])
 
 
 def _save_keras(model, name, folder) -> str:
@@ -141,6 +171,9 @@ def _save_keras(model, name, folder) -> str:
     without an optimizer is what keeps SGD momentum (as large as the weights) out
     of the file; ``rz.load`` compiles a model that loads uncompiled.
     """
+    from rectifier_zoo.nn import preprocessing
+
+    model = preprocessing.classifier(model)  # the network alone: the loader adds the dataset's images
     copy = type(model).from_config(model.get_config())
     copy.set_weights(model.get_weights())
     copy.name = name  # so rz.load of this file gives back a model that knows its entry

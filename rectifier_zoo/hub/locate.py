@@ -56,7 +56,9 @@ def load_located(located: Located, sparse_inference=False, verbose=True):
         error = located.test_error
         shown = f"test error {error:.2%}" if error is not None else "test error not recorded"
         at = f" version {located.version}" if located.version is not None else ""
-        print(f"loaded {model.name}{at} from {located.source} ({shown})")
+        import logging  # the line is the caller's to show: logger rectifier_zoo, level INFO
+
+        logging.getLogger(__name__).info("loaded %s%s from %s (%s)", model.name, at, located.source, shown)
     if sparse_inference:
         from rectifier_zoo.sparse.inference import sparsify
 
