@@ -396,7 +396,7 @@ def test_cifar_bad_labels(tmp_path):
 
 
 def test_cifar_missing(tmp_path):
-    with pytest.raises(DataError, match=r"data_batch_1.*test_batch not found in .*cifar-10-batches-py.*cs.toronto.edu"):
+    with pytest.raises(DataError, match=r"data_batch_1.*test_batch .or the JPEG copy cifar10-jpeg.zip. not found in .*cifar-10-batches-py.*cs.toronto.edu"):
         ds.load("cifar10", data_dir=tmp_path)
 
 
