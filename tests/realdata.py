@@ -39,3 +39,17 @@ def require(path: pathlib.Path, needed=()) -> pathlib.Path:
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"{message}; {REQUIRE_ENV}=1 makes this a failure")
     pytest.skip(message)
+
+
+# The four IDX files of MNIST and Fashion-MNIST (the loaders also take them unzipped).
+IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def keras_test_split(folder: pathlib.Path):
+    """The test split of an IDX folder as ``keras.datasets.mnist.load_data()`` gives it:
+    uint8 images ``(10000, 28, 28)`` and uint8 labels; skipped (or failed in CI) when missing."""
+    from rectifier_zoo.datasets import idx
+
+    folder = require(folder, IDX_FILES)
+    return idx.read_idx(folder / IDX_FILES[2], idx.IMAGES_MAGIC), idx.read_idx(folder / IDX_FILES[3], idx.LABELS_MAGIC)

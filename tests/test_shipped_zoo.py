@@ -1,20 +1,17 @@
 """The zoo shipped in this repository's ``exports/``: whole, untampered, small, and what its cards say."""
 
 import json
-import pathlib
 
 import numpy as np
 import pytest
 
 import rectifier_zoo as rz
+from realdata import FASHION_MNIST, IDX_FILES, MNIST, keras_test_split, require
 from rectifier_zoo.hub import integrity, model_card, store
 from rectifier_zoo.hub import locate as hub
 from rectifier_zoo.reproduction import shipping
 
 EXPORTS = hub.EXPORTS_DIR
-FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
-# The real MNIST files beside the repository (CI lays ../shared beside the clone).
-MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist"
 # What the MNIST issue ships: the paper's main dataset, loadable offline from a clone.
 MNIST_ENTRIES = ("mnist_rect_l1", "mnist_rect", "mnist_tanh", "mnist_softplus", "mnist_tanh_dae", "mnist_rect_l1_dae")
 # One float32 copy of a 784-1000-1000-1000-10 net is 11.2 MB; 1024 inputs make 12.4 MB.
@@ -49,45 +46,65 @@ def test_each_entry_holds_one_copy_of_its_weights():
     assert shipping.folder_mb(EXPORTS) <= shipping.DEFAULT_BUDGET_MB
 
 
-def recomputed_error(name, x, y, capsys):
+def recomputed_error(name, x, y, zoo_log):
     """The test error of ``rz.load(name)`` on ``x, y``: from exports/, as the cache (``zoo_home``) is empty."""
     model = rz.load(name)
-    assert f"loaded {name} version" in capsys.readouterr().out
+    assert any(line.startswith(f"loaded {name} version") for line in zoo_log())
     return float(np.mean(np.argmax(model.predict(x, batch_size=1000, verbose=0), axis=1) != y))
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+def keras_error(name, x, y):
+    """The test error of ``rz.load(name)`` compiled and evaluated as a new user would, on Keras's own arrays."""
+    model = rz.load(name, verbose=False)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    _, accuracy = model.evaluate(x, y, batch_size=1000, verbose=0)
+    assert model.predict(x[:1], verbose=0).shape == (1, 10)
+    return 1.0 - accuracy
+
+
 @pytest.mark.usefixtures("zoo_home")
-def test_the_shipped_fashion_model_loads_by_name_and_scores_what_its_card_says(capsys):
+def test_the_shipped_fashion_model_loads_by_name_and_scores_what_its_card_says(zoo_log):
     from rectifier_zoo import datasets
 
+    require(FASHION_MNIST, IDX_FILES)
     x, y = datasets.load("fashion_mnist", cache=False).test
-    error = recomputed_error("fashion_mnist_rect_l1", x, y, capsys)
+    error = recomputed_error("fashion_mnist_rect_l1", x, y, zoo_log)
     assert error == pytest.approx(latest_card("fashion_mnist_rect_l1")["metrics"]["test_error"], abs=1e-4)
     assert error <= 0.12  # a trained model, far from chance (90%)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in shipped() if n.startswith("mnist_")))
 @pytest.mark.usefixtures("zoo_home")
-def test_each_shipped_mnist_model_scores_what_its_card_says_on_the_real_test_split(name, capsys):
+def test_each_shipped_mnist_model_scores_what_its_card_says_on_the_real_test_split(name, zoo_log):
     from rectifier_zoo import datasets
 
-    x, y = datasets.load("mnist", data_dir=MNIST, cache=False).test
-    error = recomputed_error(name, x, y, capsys)
+    x, y = datasets.load("mnist", data_dir=require(MNIST, IDX_FILES), cache=False).test
+    error = recomputed_error(name, x, y, zoo_log)
     assert error == pytest.approx(latest_card(name)["metrics"]["test_error"], abs=1e-4)
     assert error <= 0.03  # a trained model, far from chance (90%)
 
 
+@pytest.mark.parametrize("name", sorted(n for n in shipped() if n.startswith(("mnist_", "fashion_mnist_"))))
+@pytest.mark.usefixtures("zoo_home")
+def test_each_shipped_entry_scores_its_card_exactly_on_keras_own_uint8_images(name):
+    """``model.evaluate(x_test, y_test)`` on uint8 (10000, 28, 28), as keras.datasets gives them (issue #26)."""
+    x, y = keras_test_split(FASHION_MNIST if name.startswith("fashion_") else MNIST)
+    assert x.dtype == np.uint8 and x.shape == (10000, 28, 28)
+    card_error = latest_card(name)["metrics"]["test_error"]
+    assert keras_error(name, x, y) == pytest.approx(card_error, abs=5e-5)  # the same images wrong, to the one
+    assert keras_error(name, x[..., None], y) == pytest.approx(card_error, abs=5e-5)  # (n, 28, 28, 1) too
+
+
 @pytest.mark.parametrize("name", sorted(n for n in shipped() if n.startswith("shapeset_")))
 @pytest.mark.usefixtures("zoo_home")
-def test_each_shipped_shapeset_model_scores_what_its_card_says_on_its_regenerated_test_split(name, capsys):
+def test_each_shipped_shapeset_model_scores_what_its_card_says_on_its_regenerated_test_split(name, zoo_log):
     from rectifier_zoo.datasets import shapeset
 
     hp = latest_card(name)["hyperparameters"]
     assert hp["shapeset_generator"] == shapeset.GENERATOR  # trained on today's generator, not an earlier one
     # The run's seed drew its data; each split has its own stream, so the test split alone is drawn the same.
     x, y = shapeset.load(seed=hp["seed"], n_train=0, n_valid=0).test
-    error = recomputed_error(name, x, y, capsys)
+    error = recomputed_error(name, x, y, zoo_log)
     assert error == pytest.approx(latest_card(name)["metrics"]["test_error"], abs=1e-4)
     assert error <= 0.55  # better than chance (2/3), if far from the paper's
 
@@ -107,7 +124,7 @@ def test_the_shipped_mnist_model_is_one_command_from_tf_serving(tmp_path):
     version = serving_dir / "mnist_rect_l1" / "1"
     assert store.is_servable(version)
     assert model_card.read(version)["metrics"] == latest_card("mnist_rect_l1")["metrics"]  # the same card's facts
-    x = datasets.load("mnist", data_dir=MNIST, cache=False).test[0][:8]
+    x = datasets.load("mnist", data_dir=require(MNIST, IDX_FILES), cache=False).test[0][:8]
     np.save(tmp_path / "x.npy", x)
     subprocess.run(
         ["saved_model_cli", "run", "--dir", str(version), "--tag_set", "serve", "--signature_def", "serving_default",

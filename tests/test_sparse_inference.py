@@ -12,7 +12,6 @@ import dataclasses
 import importlib.util
 import math
 import os
-import pathlib
 import sys
 import warnings
 
@@ -26,6 +25,7 @@ import rectifier_zoo as rz
 from rectifier_zoo.sparse import inference as sparse_inference, kernels as sparse_kernels
 from rectifier_zoo.errors import ArtifactError, ConfigError
 from rectifier_zoo.nn.models import build_classifier, hidden_layers
+from realdata import IDX_FILES, MNIST, require
 from rectifier_zoo.sparse.inference import (
     SparseInferenceModel,
     count_macs,
@@ -37,7 +37,6 @@ INPUT_DIM, HIDDEN, CLASSES = 20, (16, 16), 3
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed (pip install numba)")
 ENGINES = [pytest.param("numba", marks=needs_numba), "numpy"]
-MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist"
 pytestmark = pytest.mark.usefixtures("zoo_home")
 
 
@@ -295,9 +294,7 @@ def shipped_model():
 
 @pytest.fixture(scope="module")
 def mnist_test():
-    if not MNIST.is_dir():
-        pytest.skip(f"the real MNIST files are not at {MNIST} (the shared datasets folder)")
-    return rz.datasets.load("mnist", data_dir=MNIST, cache=False).test
+    return rz.datasets.load("mnist", data_dir=require(MNIST, IDX_FILES), cache=False).test
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -63,6 +63,9 @@ def with_images(model, result=None):
     if found is None or isinstance(model, preprocessing.ImageClassifier):
         return model
     natural = preprocessing.wrap(model, found)
-    if getattr(model, "compiled", False):
-        natural.compile_from_config(model.get_compile_config())
+    compiled = getattr(model, "_compile_config", None)  # Keras keeps compile's own arguments there
+    if getattr(model, "compiled", False) and compiled is not None:
+        # compile's arguments as given, not get_compile_config(): serialising imports TensorFlow
+        # on every backend, and rz.load on JAX must not.
+        natural.compile(**compiled.config)
     return natural
