@@ -54,18 +54,19 @@ def trials_text(hp) -> str:
     if not tried:
         return rate
     each = ", ".join(f"{float(r):g}: {e:.1%}" for r, e in sorted(tried.items(), key=lambda kv: -float(kv[0])))
-    return f"{rate} ({hp.get('lr_trial_epochs')}-epoch trials, valid error {each})"
+    tie = "; a tie goes to the smaller rate" if list(tried.values()).count(min(tried.values())) > 1 else ""
+    return f"{rate} ({hp.get('lr_trial_epochs')}-epoch trials, valid error {each}{tie})"
 
 
 def run_row(run) -> str:
-    """One run as a table row: net, L1, rate, epochs, errors, zeros per layer, time."""
+    """One run as a table row: net, L1, rate, epochs, errors, zeros and dead units per layer, time."""
     hp = hyperparameters(run)
     net = NEURON_LABELS.get(hp.get("neuron"), hp.get("neuron", "?"))
     l1 = float(hp.get("l1", 0.0))
-    zeros = " / ".join(f"{layer['zeros']:.1%}" for layer in run["sparsity"].values()) or "—"
+    zeros, dead = (" / ".join(f"{layer[k]:.1%}" for layer in run["sparsity"].values()) or "—" for k in ("zeros", "dead"))
     return (f"| {net}{' + L1' if l1 else ''} (`{run['name']}`) | {l1:g} | {trials_text(hp)} | "
             f"{run['epochs']} (best {run['best_epoch']}) | {run['valid_error']:.2%} | {run['test_error']:.2%} | "
-            f"{zeros} | {run['seconds'] / 60:.0f} min |")
+            f"{zeros} | {dead} | {run['seconds'] / 60:.0f} min |")
 
 
 def data_line(runs) -> str:
@@ -94,10 +95,11 @@ def sentiment_section(sources) -> list:
         NOTE,
         "",
         ("| net | L1 | rate (chosen on validation) | epochs (best) | valid error | test error | "
-         "zeros per layer (test) | time |"),
-        "|---|---|---|---|---|---|---|---|",
+         "zeros per layer (test) | dead units per layer | time |"),
+        "|---|---|---|---|---|---|---|---|---|",
         *map(run_row, runs),
         "",
-        noise_line(runs) + " " + data_line(runs) + " Made by `reproduction/experiments/sentiment_runs.py`.",
+        noise_line(runs) + " " + data_line(runs) + " Made by `reproduction/experiments/sentiment_runs.py`, "
+        "each run on one CPU core shared with other trainings (its time is wall-clock).",
         "",
     ]
