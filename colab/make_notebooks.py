@@ -55,7 +55,8 @@ def quickstart():
         "quickstart.ipynb",
         "rectifier_zoo quickstart",
         "Sparse rectifier networks (Glorot, Bordes & Bengio 2011) as a Keras 3 zoo: list the entries, load the "
-        "trained `mnist_rect_l1`, evaluate it on MNIST's test set, and look at how sparse its hidden codes are.",
+        "trained `mnist_rect_l1`, evaluate it on MNIST's test set as Keras hands it out (uint8 images, "
+        "28 x 28), look at its answers, and at how sparse its hidden codes are.",
     ) + [
         code(
             "import rectifier_zoo as rz\n"
@@ -63,52 +64,76 @@ def quickstart():
             'print(listing.table(rz.catalog("mnist_*")))  # what each entry trains with, and what is at hand'
         ),
         md(
-            "## A trained model\n\n`rz.load` returns the model shipped in the repository's `exports/` (or the "
-            "local cache): no training, no download. MNIST comes from tensorflow-datasets (downloaded in Colab)."
+            "## A trained model, on MNIST as Keras gives it\n\n`rz.load` returns the model shipped in the "
+            "repository's `exports/` (or the local cache): no training, no download. It logs where it came "
+            "from (shown here through `logging`). MNIST is `keras.datasets.mnist.load_data()`: uint8 images "
+            "of shape (10000, 28, 28), which the model takes as they are."
         ),
         code(
+            "import logging\n"
+            "import sys\n\n"
+            "import keras\n"
             "import numpy as np\n\n"
-            "from rectifier_zoo import hub\n\n"
+            "from rectifier_zoo.hub import locate\n\n"
+            'logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)\n'
+            "if MNIST_DIR:  # offline (CI): the same arrays, from MNIST's IDX files\n"
+            "    from rectifier_zoo.datasets import idx\n\n"
+            "    files = idx.find_files(MNIST_DIR)\n"
+            '    x_test = idx.read_idx(files["test", "images"], idx.IMAGES_MAGIC)\n'
+            '    y_test = idx.read_idx(files["test", "labels"], idx.LABELS_MAGIC)\n'
+            "else:\n"
+            "    (_, _), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
+            'print("MNIST test images:", x_test.dtype, x_test.shape)\n\n'
             'model = rz.load("mnist_rect_l1")\n'
-            'splits = rz.datasets.load("mnist", data_dir=MNIST_DIR, download=DOWNLOAD)\n'
-            "x, y = splits.test\n"
-            "probs = model.predict(x, batch_size=1000, verbose=0)\n"
-            "error = float(np.mean(np.argmax(probs, axis=1) != y))\n"
-            'card = hub.provenance(model).result["test_error"]  # what its model card records\n'
-            'print(f"test error on {len(y)} MNIST test images: {error:.2%} (model card: {card:.2%})")'
+            "loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)\n"
+            'card = locate.provenance(model).result["test_error"]  # what its model card records\n'
+            'print(f"test error on {len(y_test)} MNIST test images: {1 - accuracy:.2%} (model card: {card:.2%})")'
         ),
-        md("## Predict"),
-        code(
-            "for p, label in zip(probs[:5], y[:5]):\n"
-            '    print(f"predicted {int(np.argmax(p))} ({p.max():.0%}), true {label}")'
-        ),
-        md(
-            "## How sparse are the hidden codes?\n\nThe fraction of units that are exactly zero in each hidden "
-            "layer, for one image, and over the test images (`rz.sparsity`)."
-        ),
+        md("## Its answers\n\nThe first test digits, each titled with the model's answer and its confidence "
+           "(red where it is wrong)."),
         code(
             "import io\n\n"
             "from IPython.display import Image, display\n"
-            "from matplotlib.figure import Figure\n\n"
+            "from matplotlib.figure import Figure\n\n\n"
+            "def show(fig):\n"
+            '    """Drawn to PNG bytes, so it shows the same under any matplotlib backend (Colab\'s inline, CI\'s Agg)."""\n'
+            "    png = io.BytesIO()\n"
+            '    fig.savefig(png, format="png")\n'
+            "    display(Image(png.getvalue()))\n\n\n"
+            "probs = model.predict(x_test[:12], verbose=0)\n"
+            "answers = probs.argmax(axis=1)\n"
+            'fig = Figure(figsize=(9, 2.6), layout="constrained")\n'
+            "for ax, image, answer, p, label in zip(fig.subplots(2, 6).flat, x_test, answers, probs, y_test):\n"
+            '    ax.imshow(image, cmap="gray")\n'
+            '    ax.set_title(f"{answer} ({p.max():.0%})", color="black" if answer == label else "red")\n'
+            '    ax.axis("off")\n'
+            "show(fig)\n"
+            'print("answers:", " ".join(map(str, answers)))\n'
+            'print("labels: ", " ".join(map(str, y_test[:12])))'
+        ),
+        md(
+            "## How sparse are the hidden codes?\n\nThe fraction of units that are exactly zero in each hidden "
+            "layer, for one image, and over the test images (`rz.sparsity`). Both read the network's flat "
+            "features, which `model.features` makes from the images."
+        ),
+        code(
             "from rectifier_zoo.nn.sparsity import probe\n\n"
+            "features = model.features(x_test)  # float32 (10000, 784) in [0, 1], as the network reads them\n"
             "codes_model, layer_names = probe(model)\n"
-            "codes = codes_model.predict(x[:1], verbose=0)\n"
+            "codes = codes_model.predict(features[:1], verbose=0)\n"
             "zeros = [100 * float(np.mean(c[0] == 0)) for c in codes]\n"
             'fig = Figure(figsize=(9, 3), layout="constrained")\n'
             "ax_img, ax_bar = fig.subplots(1, 2)\n"
-            'ax_img.imshow(x[0].reshape(28, 28), cmap="gray")\n'
-            'ax_img.set_title(f"a {y[0]}")\n'
+            'ax_img.imshow(x_test[0], cmap="gray")\n'
+            'ax_img.set_title(f"a {y_test[0]}")\n'
             'ax_img.axis("off")\n'
             "ax_bar.bar(layer_names, zeros)\n"
             'ax_bar.set_ylabel("units exactly zero (%)")\n'
             "ax_bar.set_ylim(0, 100)\n"
-            "# Drawn to PNG bytes, so it shows the same under any matplotlib backend (Colab's inline, CI's Agg).\n"
-            "png = io.BytesIO()\n"
-            'fig.savefig(png, format="png")\n'
-            "display(Image(png.getvalue()))\n"
+            "show(fig)\n"
             "for name, share in zip(layer_names, zeros):\n"
             '    print(f"{name}: {share:.1f}% zeros for this image")\n'
-            "print(rz.sparsity(model, x))"
+            "print(rz.sparsity(model, features))"
         ),
     ]
 
@@ -131,18 +156,18 @@ def reproduce_mnist():
             'print(f"reproducing Table 1 on {DATASET} with {SEEDS} seed(s), {MODE} mode, into {OUT}")'
         ),
         code(
-            "from rectifier_zoo import reproduction, reproduction_summary\n\n"
+            "from rectifier_zoo.reproduction import runs as reproduction, summary\n\n"
             "runs = reproduction.plan([DATASET], seeds=SEEDS)\n"
             "results = reproduction.run_plan(\n"
             '    runs, OUT, quick=MODE == "quick", tiny=CI, data_dir=MNIST_DIR, download=DOWNLOAD,\n'
             '    checkpoint_dir=WORK / "runs" / "checkpoints", verbose=0 if CI else 2,\n'
             ")\n"
-            'print(reproduction_summary.screen(results, "Workshop Table 1 rows", MODE, seeds=SEEDS))'
+            'print(summary.screen(results, "Workshop Table 1 rows", MODE, seeds=SEEDS))'
         ),
         md("## The report\n\nMarkdown with figures, the same as `rectifier-zoo report --results runs/reproduce`."),
         code(
             "from IPython.display import Image, Markdown, display\n\n"
-            "from rectifier_zoo import report\n\n"
+            "from rectifier_zoo.reproduction import report\n\n"
             'path = report.write_report([OUT], WORK / "runs" / "report")\n'
             "text = path.read_text()\n"
             'table = text[text.index("## Workshop Table 1"):text.index("## Workshop Table 2")]\n'

@@ -6,8 +6,9 @@ hundred examples, one epoch), MNIST read from ``../shared/datasets/mnist`` throu
 ``RECTIFIER_ZOO_MNIST_DIR`` (nothing is downloaded), ``RECTIFIER_ZOO_HOME`` and the working directory
 in a tmp dir, and ``MPLBACKEND=Agg``; a failing cell fails the test.
 
-The quickstart loads the shipped ``mnist_rect_l1`` (``exports/``) and must reproduce the test error
-on its model card on MNIST's 10,000 test images.
+The quickstart loads the shipped ``mnist_rect_l1`` (``exports/``), evaluates it on MNIST's 10,000 test
+images as ``keras.datasets`` gives them (uint8, 28 x 28) and must reproduce the test error on its model
+card, then shows a grid of test digits with the model's answers.
 """
 
 import importlib.metadata
@@ -230,11 +231,15 @@ def test_quickstart_loads_mnist_rect_l1_and_evaluates_it_on_mnist(tmp_path, monk
     assert f"IN_COLAB=False CI=True QUICK=True MNIST_DIR={MNIST_DIR} DOWNLOAD=False" in text
     assert re.search(r"^mnist_rect_l1 +[\d.]+ (tuned|paper) ", text, re.M)  # the catalog's row
     assert f"loaded {QUICKSTART_MODEL} version {folder.name} from {folder} (test error {card_error:.2%})" in text
+    assert "MNIST test images: uint8 (10000, 28, 28)" in text  # the data as keras.datasets gives it
     found = re.search(r"test error on 10000 MNIST test images: ([\d.]+)% \(model card: ([\d.]+)%\)", text)
     assert found, text[-2000:]
-    assert abs(float(found.group(1)) - 100 * card_error) <= 0.02 and float(found.group(2)) == round(100 * card_error, 2)
+    assert float(found.group(1)) == float(found.group(2)) == round(100 * card_error, 2)  # to the image
+    answers = re.search(r"answers: ([\d ]+)\nlabels:  ([\d ]+)$", text, re.M)
+    assert answers and len(answers.group(1).split()) == 12  # the grid's digits and the model's answers
+    assert sum(a == b for a, b in zip(answers.group(1).split(), answers.group(2).split())) >= 11
     assert text.count("% zeros for this image") == 3  # one line per hidden layer
-    assert any("image/png" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", []))
+    assert sum("image/png" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", [])) == 2
     assert text_of(nb, "stderr") == ""  # no TensorFlow start-up lines, no warnings
 
 
