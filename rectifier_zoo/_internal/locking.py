@@ -2,6 +2,9 @@
 
 A lock is tied to the open file, so the kernel drops it when its process exits in
 any way, ``kill -9`` included: a crashed trainer never leaves a lock behind.
+
+Not ``filelock``: its Unix lock opens the lock file with ``O_TRUNC`` on every try,
+which erases the holder's process id that a busy lock's message names.
 """
 
 from __future__ import annotations

@@ -46,18 +46,32 @@ def hash_tree(root, exclude=()) -> dict:
     return {k: v for k, v in found.items() if k not in set(exclude)}
 
 
+REFETCH = "delete its folder and fetch or export it again"
+
+
+def artifact_error(problem: str, fix: str = REFETCH) -> ArtifactError:
+    """``ArtifactError("<problem>; <fix>")`` that keeps ``problem`` apart, so a loader that
+    deals with the damage itself (the cache sets the version aside) can name it with its own fix."""
+    err = ArtifactError(f"{problem}; {fix}")
+    err.problem = problem
+    return err
+
+
+def problem_of(err) -> str:
+    """What went wrong, without the fix: ``artifact_error``'s problem, else the whole message."""
+    return getattr(err, "problem", None) or str(err)
+
+
 def check_file(path, expected: str) -> None:
     """Raise ArtifactError naming ``path`` unless its sha256 is ``expected``."""
     path = pathlib.Path(path)
     if not path.is_file():
-        raise ArtifactError(
-            f"{path} is missing; the artifact is incomplete: delete its folder and fetch or export it again"
-        )
+        raise artifact_error(f"{path} is missing; the artifact is incomplete")
     actual = sha256_file(path)
     if actual != expected:
-        raise ArtifactError(
+        raise artifact_error(
             f"sha256 mismatch for {path}: expected {expected[:16]}…, got {actual[:16]}… "
-            "(the file is truncated or was modified); delete its folder and fetch or export it again"
+            "(the file is truncated or was modified)"
         )
 
 
@@ -91,5 +105,5 @@ def safe_relpath(rel: str) -> pathlib.PurePosixPath:
     """A relative path from a card or manifest, refused if it could leave its folder."""
     path = pathlib.PurePosixPath(rel)
     if not rel or path.is_absolute() or any(part in ("", ".", "..") for part in path.parts) or "\\" in rel:
-        raise ArtifactError(f"artifact lists an unsafe file path {rel!r}; refusing to read or write it")
+        raise artifact_error(f"artifact lists an unsafe file path {rel!r}", "refusing to read or write it")
     return path

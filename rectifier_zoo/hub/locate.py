@@ -7,6 +7,14 @@ A zoo name resolves, in order, to the newest whole version (or ``version=``) in
 3. the remote store at ``$RECTIFIER_ZOO_URL`` (``rectifier_zoo.hub.remote``),
    downloaded into the cache with every file's sha256 checked.
 
+The cache heals itself: a copy found by name that fails its checks (a sha256
+mismatch, a file missing, a card with a field missing) or refuses to load
+(unsafe content) is set aside with a warning, and the next copy is tried (an
+older cached version, ``exports/``, the remote store). A cached one is moved into
+``paths.quarantine_home()`` with its reason beside it (``store.quarantine``), so
+no later load meets it again; a remote version refused for its content is not
+downloaded again; an explicit ``version=`` set aside fails with the reason.
+
 A path resolves to a ``.keras`` file, a version folder or a model folder. Nothing
 found is one ArtifactError that says how to get the model. Loading never trains
 (``rz.load(name, train_if_missing=True)``, in ``rectifier_zoo.api``, does) and
@@ -25,7 +33,7 @@ import pathlib
 import zipfile
 
 from rectifier_zoo._internal import advice, paths
-from rectifier_zoo.hub import integrity, model_card, remote, store
+from rectifier_zoo.hub import integrity, model_card, quarantine, remote, store
 from rectifier_zoo.errors import ArtifactError, ConfigError
 
 EXPORTS_DIR = paths.REPO_ROOT / "exports"
@@ -40,6 +48,7 @@ class Located:
     source: str
     version: int | None = None
     result: dict | None = None
+    origin: quarantine.Origin | None = None  # set for a version found by name
 
     @property
     def test_error(self):
@@ -51,7 +60,7 @@ class Located:
 
 def load_located(located: Located, sparse_inference=False, verbose=True):
     """``load_keras(located)``, announced in one line, sparsified if asked (see ``rz.load``)."""
-    model = load_keras(located)
+    model = load_healing(located)
     if verbose:
         error = located.test_error
         shown = f"test error {error:.2%}" if error is not None else "test error not recorded"
@@ -100,17 +109,18 @@ def _expand(path) -> pathlib.Path:
 
 def locate_path(path: pathlib.Path, version=None) -> Located:
     """A ``.keras`` file, a version folder or a model folder (newest or ``version``)."""
+    shown = _shown(path)
     try:
         path.stat()
     except (FileNotFoundError, ValueError):  # ValueError: a NUL byte; both reported below
         pass
     except OSError as err:  # name too long, permission denied, a loop of links...
-        raise ArtifactError(f"cannot read {path}: {err.strerror}; pass a .keras file, a version folder or a model folder") from None
+        raise ArtifactError(f"cannot read {shown}: {err.strerror}; pass a .keras file, a version folder or a model folder") from None
     if path.exists() and not (path.is_file() or path.is_dir()):  # a FIFO or device: reading it could block
-        raise ArtifactError(f"{path} is not a regular file or folder; pass a .keras file, a version folder or a model folder")
+        raise ArtifactError(f"{shown} is not a regular file or folder; pass a .keras file, a version folder or a model folder")
     if path.is_file():
         if path.suffix != ".keras":
-            raise ArtifactError(f"{path} is not a model: expected a .keras file, a version folder or a model folder")
+            raise ArtifactError(f"{shown} is not a model: expected a .keras file, a version folder or a model folder")
         return _locate_file(path)
     if path.is_dir():
         if (path / model_card.CARD).exists():  # a card that is not a file is named by model_card.read
@@ -119,13 +129,19 @@ def locate_path(path: pathlib.Path, version=None) -> Located:
         if found:
             return locate_version(path / str(_pick(found, version, path)))
         raise ArtifactError(
-            f"{path} is not a model: expected a .keras file, an exported version folder "
+            f"{shown} is not a model: expected a .keras file, an exported version folder "
             "(with model_card.json) or a model folder (with numbered versions)"
         )
     raise ArtifactError(
-        f"no such file or folder: {path}; pass a .keras file, an exported version folder, "
+        f"no such file or folder: {shown}; pass a .keras file, an exported version folder, "
         "a model folder or a zoo name (see `rectifier-zoo list`)"
     )
+
+
+def _shown(path) -> str:
+    """A path as one line of a message: quoted when it holds a newline or another control character."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 def _locate_file(path: pathlib.Path) -> Located:
@@ -164,11 +180,21 @@ def local_roots() -> list:
     return [paths.models_home(), EXPORTS_DIR]
 
 
-def find_name(name: str, version=None) -> Located | None:
+def find_name(name: str, version=None, refused=None) -> Located | None:
     """The version of ``name`` found first in the cache, the repo's exports or the remote store.
 
-    Returns None for a zoo entry found nowhere; a name that is not an entry and
-    not an exported model anywhere is an UnknownModelError naming the closest entries.
+    Each copy is checked before it is returned; one that fails is set aside
+    (``refuse``, with a warning) and the next one tried.
+
+    Args:
+        refused: the copies set aside so far in this load (appended to), not tried again.
+
+    Returns:
+        The copy found, or None for a zoo entry found nowhere that the cache could
+        take once trained. A name that is neither an entry nor an exported model
+        anywhere is an UnknownModelError naming the closest entries; an ArtifactError
+        names every copy refused when no copy is left; a ConfigError names
+        ``$RECTIFIER_ZOO_HOME`` when nothing is found and the cache is read-only.
     """
     from rectifier_zoo import zoo
 
@@ -178,29 +204,110 @@ def find_name(name: str, version=None) -> Located | None:
             integrity.safe_name(name)
         except ConfigError:
             zoo.get_spec(name)  # not even a folder name: UnknownModelError with the closest entries
-    for root in local_roots():
-        model_dir = root / name
-        found = store.versions(model_dir)
-        if found and (version is None or version in found):
-            return locate_version(model_dir / str(_pick(found, version, model_dir)))
-    url = remote.configured_url()
-    folder = remote.fetch(url, name, version) if url else None
-    if folder is not None:
-        return locate_version(folder, remote.join(url, name, folder.name))
+    refused = [] if refused is None else refused
+    try:
+        located = next(_local_copies(name, version, refused), None) or _remote_copy(name, version, refused)
+    except ArtifactError as err:
+        if not refused:
+            raise
+        raise ArtifactError(f"{quarantine.refused_message(name, version, refused)}; and {err}") from None
+    if located is not None:
+        return located
+    if refused:
+        raise ArtifactError(quarantine.refused_message(name, version, refused))
     if not in_zoo:
         zoo.get_spec(name)  # raises UnknownModelError with the closest names
+    _nothing_left(name, version)
     return None
+
+
+def _local_copies(name, version, refused):
+    """Each local copy of ``name`` (or of its ``version``) that passes its checks: the cache's
+    versions newest first, then the repository's exports/; those that fail are refused."""
+    skip = {r.folder for r in refused}
+    for root in local_roots():
+        for folder in store.version_dirs(root / name, version):
+            if folder in skip:
+                continue
+            origin = quarantine.Origin(name, version, folder, _inode(folder))
+            try:
+                yield dataclasses.replace(locate_version(folder), origin=origin)
+            except ArtifactError as err:
+                refused.append(quarantine.refuse(origin, err, "damaged"))
+
+
+def _remote_copy(name, version, refused) -> Located | None:
+    """The remote store's copy of ``name``, downloaded into the cache (None without a store or a copy)."""
+    url = remote.configured_url()
+    if not url:
+        return None
+    folder = remote.fetch(url, name, version, exclude={r.version for r in refused if not r.refetch})
+    if folder is None:
+        return None
+    origin = quarantine.Origin(name, version, folder, _inode(folder), remote=True)
+    try:
+        return dataclasses.replace(locate_version(folder, remote.join(url, name, folder.name)), origin=origin)
+    except ArtifactError as err:  # checked as it came: changed on disk since
+        refused.append(quarantine.refuse(origin, err, "damaged"))
+        return None
+
+
+def _inode(folder):
+    try:
+        return os.stat(folder).st_ino
+    except OSError:
+        return None
+
+
+def _nothing_left(name, version) -> None:
+    """Before ``find_name`` says "train it": an explicit version set aside earlier fails with its
+    reason, and a read-only cache, which could take no trained copy, names the variable to set."""
+    if version is not None:
+        quarantine.check_not_set_aside(name, version)
+    blocked = paths.unwritable(paths.models_home())
+    if blocked is not None:
+        raise ConfigError(
+            f"no trained {name} found ({_searched(name)}), and none can be trained or downloaded into the cache: "
+            f"{blocked} is read-only; {paths.writable_fix(paths.models_home())}, then load it again"
+        )
+
+
+def load_healing(located: Located):
+    """``load_keras(located)``; for a version found by name, a copy that refuses to load is set
+    aside (``quarantine.refuse``) and the next copy ``find_name`` finds is loaded instead.
+
+    ``located`` is then updated in place to the copy loaded, so a caller holding it
+    (``rz.load`` remembers it as the model's provenance) describes what it got.
+    """
+    refused, current = [], located
+    while True:
+        try:
+            model = load_keras(current)
+            break
+        except ArtifactError as err:
+            if current.origin is None:
+                raise
+            card = current.card or {}
+            digest = (card.get("files") or {}).get(card.get("keras_file"))
+            refused.append(quarantine.refuse(current.origin, err, "refused", digest))
+            current = find_name(current.origin.name, current.origin.requested, refused)
+    for field in dataclasses.fields(Located):
+        setattr(located, field.name, getattr(current, field.name))
+    return model
+
+
+def _searched(name) -> str:
+    """Where ``find_name`` looked for ``name``, in words."""
+    url = remote.configured_url()
+    looked = ", ".join(str(root / name) for root in local_roots())
+    return f"looked in {looked}; " + (f"{remote.URL_ENV}={url} has no such model" if url else f"{remote.URL_ENV} is not set")
 
 
 def missing_message(name, version=None) -> str:
     """What was searched for ``name``, and fixes that work as written: in Python, or as the CLI's commands."""
-    from rectifier_zoo import zoo
+    from rectifier_zoo import datasets, zoo
 
-    url = remote.configured_url()
     what = f"version {version} of {name}" if version else f"trained {name}"
-    looked = ", ".join(str(root / name) for root in local_roots())
-    searched = f"{remote.URL_ENV}={url} has no such model" if url else f"{remote.URL_ENV} is not set"
-    from rectifier_zoo import datasets
 
     generated = datasets.descriptor(zoo.get_spec(name).dataset).generated  # nothing to download
     fetch = "" if generated else " --download"
@@ -223,7 +330,7 @@ def missing_message(name, version=None) -> str:
         else f" ({advice.option('download')} lets tensorflow-datasets fetch the data, or pass {advice.option('data_dir', 'DIR')})"
     )
     return (
-        f"no {what} found (looked in {looked}; {searched}). To get it, {train}{data}; "
+        f"no {what} found ({_searched(name)}). To get it, {train}{data}; "
         f"or, where an export dir holding it exists, set {remote.URL_ENV} to its URL "
         "(http, https or file, e.g. file:///path/to/exports)"
     )

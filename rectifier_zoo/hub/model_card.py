@@ -2,7 +2,9 @@
 
 Each exported version folder holds ``model_card.json`` (machine-readable; the
 loaders check hashes against it) and ``README.md`` (the same facts for people).
-The card lists the sha256 of every file in the folder but itself.
+The card lists the sha256 of every file in the folder but itself. ``read`` refuses
+a card that lacks a field the loaders and the manifest rely on (``REQUIRED``),
+naming the card and the field.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from rectifier_zoo.errors import ArtifactError
 CARD = "model_card.json"
 README = "README.md"
 FORMAT = "rectifier_zoo.hub.model_card/1"
+# What loading, the manifest and a re-export read from every card: (field, its type, in words).
+REQUIRED = (
+    ("name", str, "a string"),
+    ("version", int, "an integer"),
+    ("keras_file", str, "a string"),
+    ("files", dict, "an object"),
+)
 
 
 def result_dict(result) -> dict:
@@ -111,20 +120,27 @@ def write(folder, card: dict) -> dict:
 
 
 def read(folder) -> dict:
-    """The card of a version folder; ArtifactError if it is missing or unreadable."""
+    """The card of a version folder; ArtifactError naming the card and the fix if it is missing,
+    unreadable or lacks a field of ``REQUIRED``."""
     path = pathlib.Path(folder) / CARD
+    again = f"delete {folder} and export or fetch it again"
     if path.exists() and not path.is_file():  # a FIFO would block the read forever
-        raise ArtifactError(f"{path} is not a regular file; delete {folder} and export or fetch it again")
+        raise integrity.artifact_error(f"{path} is not a regular file", again)
     try:
         card = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ArtifactError(f"{path} is missing; {folder} is not a complete exported version") from None
+        raise integrity.artifact_error(f"{path} is missing", f"{folder} is not a complete exported version") from None
     except (OSError, ValueError) as err:
-        raise ArtifactError(f"{path} does not parse ({err}); delete {folder} and export or fetch it again") from None
-    if not isinstance(card, dict) or not isinstance(card.get("files"), dict):
-        raise ArtifactError(
-            f"{path} is not a rectifier_zoo model card (no 'files'); delete {folder} and export it again"
-        )
+        raise integrity.artifact_error(f"{path} does not parse ({err})", again) from None
+    if not isinstance(card, dict):
+        raise integrity.artifact_error(f"{path} is not a rectifier_zoo model card (not an object)", again)
+    for field, kind, words in REQUIRED:
+        value = card.get(field)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            shown = "no" if field not in card else f"a bad ({type(value).__name__})"
+            raise integrity.artifact_error(
+                f"{path} is not a whole rectifier_zoo model card: it has {shown} '{field}' field ({words} expected)", again
+            )
     return card
 
 

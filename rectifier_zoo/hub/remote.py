@@ -4,10 +4,19 @@
 ``manifest.json`` and version folders), e.g. an ``exports/`` served by a web
 server. ``fetch`` downloads one version into ``paths.models_home()``, streaming
 every file through a staging folder and checking its sha256 against the manifest
-and then the card, so the cache only ever holds whole, checked versions.
-``$RECTIFIER_ZOO_TIMEOUT`` is the network timeout in seconds (default 60).
+and then the card, so the cache only ever holds whole, checked versions. One
+process at a time downloads a version of a name (``store.writing``): others
+wait, then find it cached. A version the loaders refused before (its ``.keras``
+digest is in a quarantine record) is not downloaded again. A damaged manifest,
+or a damaged entry in it, is refused naming the URL and how to rebuild it; the
+other entries still load. ``$RECTIFIER_ZOO_TIMEOUT`` is the network timeout in
+seconds (default 60).
 
-Imports store, model_card, integrity, paths and errors: never hub, which uses it.
+Not ``keras.utils.get_file(file_hash=...)``: it writes into the final path (a
+reader can see half a file), keeps a file whose hash failed, prints a progress
+bar and takes no timeout.
+
+Imports store, model_card, integrity, atomic, paths and errors: never hub, which uses it.
 """
 
 from __future__ import annotations
@@ -19,8 +28,9 @@ import pathlib
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 
-from rectifier_zoo._internal import paths
+from rectifier_zoo._internal import atomic, paths
 from rectifier_zoo.hub import integrity, model_card, store
 from rectifier_zoo.errors import ArtifactError, ConfigError
 
@@ -58,46 +68,133 @@ def _open(url):
 
 
 def read_manifest(base_url) -> dict:
-    """The ``manifest.json`` of a remote export dir."""
+    """The ``manifest.json`` of a remote export dir; ArtifactError naming it and the fix if it is damaged."""
     url = join(base_url, store.MANIFEST)
     with _open(url) as response:
         try:
             manifest = json.loads(response.read())
         except ValueError as err:
-            raise ArtifactError(f"{url} does not parse as a manifest ({err}); check {URL_ENV}") from None
+            raise ArtifactError(f"{url} does not parse as a manifest ({err}); {manifest_fix(base_url)}") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), dict):
-        raise ArtifactError(f"{url} is not a rectifier_zoo manifest (no 'models'); check {URL_ENV}")
+        raise ArtifactError(f"{url} is not a rectifier_zoo manifest (no 'models'); {manifest_fix(base_url)}")
     return manifest
 
 
-def fetch(base_url, name, version=None) -> pathlib.Path | None:
+def manifest_fix(base_url) -> str:
+    """How to mend a store's damaged manifest: rebuild it from the cards (they hold every hash)."""
+    parts = urllib.parse.urlsplit(base_url)
+    where = urllib.request.url2pathname(parts.path) if parts.scheme == "file" else "EXPORT_DIR"
+    return (
+        "rebuild it from the model cards where the store is written: python -c \"from rectifier_zoo.hub "
+        f"import store; store.update_manifest('{where}')\" (every export into it does the same), "
+        f"or set {URL_ENV} to another store"
+    )
+
+
+def fetch(base_url, name, version=None, exclude=()) -> pathlib.Path | None:
     """Download ``name`` (newest or ``version``) from a remote export dir into the cache.
 
     Each file is streamed into a staging folder and its sha256 checked against the
     manifest (a mismatch names the file, which is deleted); the card's hashes are
     checked again, then the folder is published as ``models_home()/<name>/<v>``.
 
+    Args:
+        exclude: versions refused during this load, not to be tried again.
+
     Returns:
         The cached version folder, or None when the store does not have it.
     """
     integrity.safe_name(name)
-    entry = read_manifest(base_url)["models"].get(name)
-    if not entry or not entry.get("versions"):
+    entry = _entry(read_manifest(base_url), name, base_url)
+    chosen = _choose(entry, name, version, exclude, base_url) if entry else None
+    if chosen is None:
         return None
-    available = sorted(int(v) for v in entry["versions"] if str(v).isdigit())
-    if version is not None and version not in available:
-        return None
-    chosen = version or max(available)
-    files = entry["versions"][str(chosen)].get("files") or {}
     model_dir = paths.models_home() / name
     target = model_dir / str(chosen)
     if store.is_whole(target):
         return target
-    with store.staged(model_dir, "download") as staging:
-        for rel, sha in sorted(files.items()):
-            _download(join(base_url, name, chosen, rel), staging / integrity.safe_relpath(rel), sha)
+    paths.check_writable(model_dir, f"download {name} version {chosen} into the cache")
+    with store.writing(model_dir):
+        if not store.is_whole(target):  # another process may have fetched it while this one waited
+            _download_version(base_url, name, chosen, _listing(entry, name, chosen, base_url), target)
+    return target
+
+
+def _entry(manifest, name, base_url) -> dict | None:
+    """``name``'s entry of the manifest, or None when the store has no version of it."""
+    entry = manifest["models"].get(name)
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("versions"), dict):
+        url = join(base_url, store.MANIFEST)
+        raise ArtifactError(f"{url}: the entry of {name} is damaged (no 'versions' object); {manifest_fix(base_url)}")
+    return entry if entry["versions"] else None
+
+
+def _listing(entry, name, version, base_url) -> dict:
+    """The manifest's listing of one version: its files and their sha256 (and sizes), checked."""
+    listing = entry["versions"][str(version)]
+    files = listing.get("files") if isinstance(listing, dict) else None
+    if not isinstance(files, dict) or not files or not all(isinstance(v, str) for v in files.values()):
+        url = join(base_url, store.MANIFEST)
+        raise ArtifactError(
+            f"{url}: version {version} of {name} lists no files with their sha256; {manifest_fix(base_url)}"
+        )
+    return listing
+
+
+def _choose(entry, name, version, exclude, base_url) -> int | None:
+    """``version``, or the newest version not refused before; None if the store has no such one.
+
+    A version whose ``.keras`` digest was refused before (unsafe or not a model) is
+    never downloaded again: asked for by number it is an ArtifactError saying why;
+    otherwise the next older one is taken, with a warning.
+    """
+    listed = entry["versions"]
+    available = sorted((int(v) for v in listed if str(v).isdigit()), reverse=True)
+    refused = _refused_digests(name)
+    for number in (v for v in available if (version is None or v == version) and v not in exclude):
+        record = refused.get(_keras_digest(listed[str(number)]))
+        if record is None:
+            return number
+        said = (
+            f"version {number} of {name} at {base_url} was refused before ({record.get('reason')}) and set aside "
+            f"in {record.get('folder')}"
+        )
+        if version is not None:
+            raise ArtifactError(
+                f"{said}, so it is not downloaded again; load another version, or delete {record['record']} "
+                "to try it once more (e.g. after the store's owner exported it again)"
+            )
+        warnings.warn(f"{said}: taking the next older version instead", UserWarning, stacklevel=2)
+    return None
+
+
+def _keras_digest(listing):
+    if not isinstance(listing, dict) or not isinstance(listing.get("files"), dict):
+        return None
+    return listing["files"].get(listing.get("keras_file"))
+
+
+def _refused_digests(name) -> dict:
+    """``{.keras sha256: record}`` of ``name``'s versions set aside because they refused to load."""
+    records = store.quarantined(paths.quarantine_home(), name)
+    return {r["keras_sha256"]: r for r in records if r.get("kind") == "refused" and r.get("keras_sha256")}
+
+
+def _download_version(base_url, name, version, listing, target) -> None:
+    """Download one version through a staging folder and publish it as ``target`` (lock held)."""
+    if target.exists():  # a damaged copy, not whole: set aside so the fresh one can take its place
+        why = f"{target} is not a whole version (its card, or a file its card lists, is missing)"
+        record = {"name": name, "version": version, "kind": "damaged", "reason": why}
+        store.set_aside(target, paths.quarantine_home(), record)
+    sizes = listing.get("sizes")
+    needed = sum(sizes.values()) if isinstance(sizes, dict) and all(isinstance(n, int) for n in sizes.values()) else None
+    with store.staged(target.parent, "download", needed=needed) as staging:
+        for rel, sha in sorted(listing["files"].items()):
+            _download(join(base_url, name, version, rel), staging / integrity.safe_relpath(rel), sha)
         integrity.check_tree(staging, model_card.read(staging)["files"])
-        return store.publish_fetched(staging, target)
+        store.publish_fetched(staging, target)
 
 
 def _download(url, dest: pathlib.Path, expected: str) -> None:
@@ -112,6 +209,8 @@ def _download(url, dest: pathlib.Path, expected: str) -> None:
                 out.write(block)
     except (OSError, TimeoutError) as err:
         part.unlink(missing_ok=True)
+        if atomic.is_disk_full(err):
+            raise  # the staging folder words it for the whole version
         raise ArtifactError(f"download of {url} failed ({err}); try again") from None
     if digest.hexdigest() != expected:
         part.unlink(missing_ok=True)

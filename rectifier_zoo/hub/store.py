@@ -9,12 +9,19 @@ assembled in a dot-prefixed staging folder beside its final place and renamed
 into place whole (``publish_new``, ``publish_fetched``, both through
 ``rename_staged``), so a reader, a server or a crash never sees half a version;
 a killed writer's staging folder is removed by the next writer on the same host.
-The manifest is rebuilt from the cards under a file lock after each export, so
-two exports at once never lose an entry.
+A full disk while staging is one ArtifactError naming the disk and the space the
+version needs, with the staging folder removed. The manifest is rebuilt from the
+cards under a file lock after each export, so two exports at once never lose an
+entry.
+
+In the cache, ``<models>/.<name>.lock`` (``writing``) lets one process at a time
+download a version of ``name`` or set one aside: a version that fails its checks
+is moved whole into the quarantine folder (``quarantine``), with a JSON record of
+why beside it, so no later load trips over it again.
 
 The local cache, the repository's ``exports/`` and a remote store all have this
-layout. Imports integrity, model_card, atomic, locking, validation and errors
-only: never hub, remote or exporting, which both build on it.
+layout. Imports integrity, model_card, atomic, locking, paths, validation and
+errors only: never hub, remote or exporting, which both build on it.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import pathlib
 import re
 import shutil
 
-from rectifier_zoo._internal import atomic, locking, validation
+from rectifier_zoo._internal import atomic, locking, paths, validation
 from rectifier_zoo.hub import integrity, model_card
 from rectifier_zoo.errors import ArtifactError
 
@@ -39,6 +46,7 @@ MAX_VERSION = 2**63 - 1  # TF Serving's version numbers are int64
 SAVED_MODEL = "saved_model.pb"
 # Dot-prefixed, so TF Serving and the loaders (all-digit names only) never read it.
 STAGING_PREFIX = ".staging-"
+REASON_SUFFIX = ".reason.json"
 
 
 # ---------------------------------------------------------------- versions
@@ -80,6 +88,18 @@ def versions(model_dir, servable=False) -> list:
         return []
     check = is_servable if servable else is_whole
     return sorted(int(p.name) for p in model_dir.iterdir() if p.name.isdigit() and check(p))
+
+
+def version_dirs(model_dir, version=None) -> list:
+    """Every all-digit folder of a model folder, whole or not, newest first (only ``version``'s if given).
+
+    What a loader that checks each one itself goes through; ``versions`` lists the whole ones only.
+    """
+    model_dir = pathlib.Path(model_dir)
+    if not model_dir.is_dir():
+        return []
+    found = sorted((p for p in model_dir.iterdir() if p.name.isdigit() and p.is_dir()), key=lambda p: -int(p.name))
+    return [p for p in found if version is None or int(p.name) == version]
 
 
 def _taken(model_dir) -> list:
@@ -157,18 +177,65 @@ def _alive(pid) -> bool:
 
 
 @contextlib.contextmanager
-def staged(parent, kind):
+def staged(parent, kind, needed=None):
     """A fresh staging folder in ``parent`` for the block (dead writers' ones removed first).
 
     Whatever is left of it when the block ends, by error or because it was never
-    published, is removed; a published folder has been renamed away already.
+    published, is removed; a published folder has been renamed away already. A
+    folder that cannot be written is a ConfigError before any work; a full disk
+    in the block (whoever wrote: Keras, TensorFlow, a download) is one
+    ArtifactError naming the disk and the space needed.
+
+    Args:
+        parent: the model folder the version will be renamed into.
+        kind: ``export`` or ``download`` (in the staging folder's name and the errors).
+        needed: the bytes the version takes, when the caller knows them.
     """
-    clean_stale_staging(parent)
-    folder = staging_dir(parent, kind)
+    parent = pathlib.Path(parent)
+    paths.check_writable(parent, f"{kind} {parent.name} into {parent.parent}")
+    free = atomic.free_bytes(parent)
+    if needed and free is not None and free < needed:  # known too big: refused before writing a byte
+        raise _disk_full(parent, kind, needed, None)
+    folder = None
     try:
+        clean_stale_staging(parent)
+        folder = staging_dir(parent, kind)
         yield folder
+    except Exception as err:
+        if not atomic.is_disk_full(err):
+            raise
+        raise _disk_full(parent, kind, needed, folder) from None
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _disk_full(parent, kind, needed, staging):
+    """The full-disk error of staging a version of ``parent``: the disk, free and needed space, the fix."""
+    elsewhere = (
+        f"set {paths.HOME_ENV} to a folder on another disk"
+        if paths.in_zoo_home(parent)
+        else f"{kind} to a folder on another disk"
+    )
+    doing = f"{'exporting' if kind == 'export' else 'downloading'} {parent.name} into {parent.parent}"
+    return atomic.disk_full_error(parent, doing, _space_needed(parent, needed, staging), f"free space on it, or {elsewhere}")
+
+
+def _space_needed(parent, needed, staging):
+    """``(bytes, "about" | "more than")`` a version of ``parent`` needs, or None: the caller's
+    figure, else the size of its newest whole version, else what was written before the disk filled."""
+    if needed:
+        return needed, "about"
+    found = versions(parent)
+    if found:
+        return tree_bytes(parent / str(max(found))), "about"
+    written = tree_bytes(staging) if staging is not None else 0
+    return (written, "more than") if written else None
+
+
+def tree_bytes(folder) -> int:
+    """The bytes of every file under ``folder`` (0 if it is gone)."""
+    return sum(p.stat().st_size for p in pathlib.Path(folder).rglob("*") if p.is_file())
 
 
 # ---------------------------------------------------------------- publishing
@@ -226,6 +293,69 @@ def publish_fetched(staging, target) -> pathlib.Path:
     return target
 
 
+# ---------------------------------------------------------------- the cache's lock and quarantine
+
+
+@contextlib.contextmanager
+def writing(model_dir):
+    """Hold ``model_dir``'s lock (``<parent>/.<name>.lock``, outside the model folder TF Serving
+    scans): one process at a time downloads a version of it or sets one aside."""
+    model_dir = pathlib.Path(model_dir)
+    model_dir.parent.mkdir(parents=True, exist_ok=True)
+    with locking.locked(model_dir.parent / f".{model_dir.name}.lock"):
+        yield
+
+
+def quarantine(version_dir, into, record: dict, expect_inode=None) -> pathlib.Path | None:
+    """``set_aside`` under the model folder's lock, unless another process got there first.
+
+    Returns:
+        The new place; None when another process moved it first, or replaced it
+        since it failed (its inode is no longer ``expect_inode``).
+    """
+    version_dir = pathlib.Path(version_dir)
+    with writing(version_dir.parent):
+        try:
+            if expect_inode is not None and version_dir.stat().st_ino != expect_inode:
+                return None
+        except FileNotFoundError:
+            return None
+        return set_aside(version_dir, into, record)
+
+
+def set_aside(version_dir, into, record: dict) -> pathlib.Path:
+    """Move ``version_dir`` whole into ``into/<name>/<version>-<UTC time>-<pid>/``, ``record`` beside it.
+
+    The caller holds the model folder's lock (``writing``). The record
+    (``<that folder>.reason.json``, with ``folder`` added) is written first, so a
+    moved folder always has its reason. OSError if it cannot be moved (a read-only cache).
+    """
+    version_dir = pathlib.Path(version_dir)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    dest = pathlib.Path(into) / version_dir.parent.name / f"{version_dir.name}-{stamp}-{os.getpid()}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(reason_path(dest), {**record, "folder": str(dest), "was": str(version_dir), "quarantined": stamp})
+    os.rename(version_dir, dest)
+    return dest
+
+
+def reason_path(quarantined_dir) -> pathlib.Path:
+    quarantined_dir = pathlib.Path(quarantined_dir)
+    return quarantined_dir.with_name(quarantined_dir.name + REASON_SUFFIX)
+
+
+def quarantined(into, name) -> list:
+    """The records of ``name``'s versions set aside in ``into``, oldest first, each with its
+    ``record`` path (unreadable records are left out: they name nothing to act on)."""
+    found = []
+    for path in sorted((pathlib.Path(into) / name).glob("*" + REASON_SUFFIX)):
+        with contextlib.suppress(OSError, ValueError):
+            record = json.loads(path.read_text())
+            if isinstance(record, dict):
+                found.append({**record, "record": str(path)})
+    return found
+
+
 # ---------------------------------------------------------------- manifest
 
 
@@ -248,6 +378,8 @@ def _manifest_entry(version_dir) -> dict:
     zeros = {layer: stats.get("zeros") for layer, stats in (metrics.get("sparsity") or {}).items()}
     return {
         "files": files,
+        # What a download needs on disk, checked before it starts.
+        "sizes": {rel: (version_dir / rel).stat().st_size for rel in files},
         "keras_file": card.get("keras_file"),
         "dataset": card.get("dataset"),
         "created": card.get("created"),
@@ -279,8 +411,14 @@ def update_manifest(export_dir) -> pathlib.Path:
     """
     export_dir = pathlib.Path(export_dir)
     export_dir.mkdir(parents=True, exist_ok=True)
-    with locking.locked(export_dir / _LOCK):
-        atomic.write_json(export_dir / MANIFEST, build_manifest(export_dir))
+    try:
+        with locking.locked(export_dir / _LOCK):
+            atomic.write_json(export_dir / MANIFEST, build_manifest(export_dir))
+    except OSError as err:
+        if not atomic.is_disk_full(err):
+            raise
+        fix = "every version is whole and loads, and the next export rebuilds the manifest from the cards: free space on it"
+        raise atomic.disk_full_error(export_dir, f"updating {export_dir / MANIFEST}", None, fix) from None
     return export_dir / MANIFEST
 
 
