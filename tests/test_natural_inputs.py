@@ -176,6 +176,21 @@ def test_rz_load_wraps_image_entries_only(tmp_path):
     assert not isinstance(rz.load(folder, verbose=False), preprocessing.ImageClassifier)
 
 
+def test_every_shipped_file_still_loads_with_plain_keras_in_safe_mode_under_its_registered_names():
+    from rectifier_zoo.hub import locate as hub
+    from rectifier_zoo.nn import layers, regularizers
+
+    files = sorted(hub.EXPORTS_DIR.glob("*/*/*.keras"))
+    assert len(files) >= 14
+    for path in files:  # the network as shipped: nothing re-exported for the new inputs
+        model = keras.saving.load_model(path, safe_mode=True)
+        assert not isinstance(model, preprocessing.ImageClassifier) and model.inputs[0].shape[1:] in ((784,), (1024,))
+    names = {cls: keras.saving.get_registered_name(cls) for cls in (
+        layers.TiedDenseAutoencoder, layers.SignFlip, layers.ScaledSoftplus, regularizers.ActivityL1,
+        preprocessing.ImagePreprocessor, preprocessing.ImageClassifier)}
+    assert all(name == f"rectifier_zoo>{cls.__name__}" for cls, name in names.items())
+
+
 # ---------------------------------------------------------------- the SavedModel
 
 

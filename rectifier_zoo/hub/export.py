@@ -27,7 +27,7 @@ from rectifier_zoo.hub import inputs, integrity, model_card, store
 from rectifier_zoo.errors import ArtifactError, ConfigError
 
 SERVING_CONFIG = "models.config"
-SIGNATURE = "serving_default"  # input FEATURES: float32, batch x features, as today's clients send
+SIGNATURE = "serving_default"  # input FEATURES: float32, batch x features (what clients sent before)
 IMAGES_SIGNATURE = "images"  # input IMAGES: uint8, batch x the dataset's image shape
 FEATURES, IMAGES = "features", "images"
 

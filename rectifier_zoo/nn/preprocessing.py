@@ -208,7 +208,10 @@ class ImageClassifier(keras.Model):
         return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
-        return classify(lambda x: super(ImageClassifier, self).call(x, training=training, mask=mask), self.preprocessor, inputs)
+        def network(features):
+            return super(ImageClassifier, self).call(features, training=training, mask=mask)
+
+        return classify(network, self.preprocessor, inputs)
 
     def compute_output_spec(self, inputs, training=None, mask=None):
         flat = keras.KerasTensor((inputs.shape[0], self.preprocessor.width), dtype="float32")
