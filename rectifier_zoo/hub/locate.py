@@ -345,18 +345,19 @@ def load_keras(located: Located):
 
     import rectifier_zoo.nn.models  # noqa: F401  registers the zoo's layers for deserialisation
 
+    again = "delete it and export or fetch it again"
     if not zipfile.is_zipfile(located.keras_path):  # Keras would call it "File not found"
-        raise ArtifactError(
+        raise integrity.artifact_error(
             f"{located.keras_path} could not be loaded as a Keras model: it is not a .keras file "
-            "(not a zip archive: truncated, damaged or another format); "
-            "delete it and export or fetch it again"
+            "(not a zip archive: truncated, damaged or another format)",
+            again,
         )
     try:
         model = keras.saving.load_model(located.keras_path, safe_mode=True)
     except Exception as err:  # noqa: BLE001  zip, JSON, h5, Keras errors: all mean "not a usable model"
-        raise ArtifactError(
-            f"{located.keras_path} could not be loaded as a Keras model ({type(err).__name__}: {str(err)[:200]}); "
-            "delete it and export or fetch it again"
+        said = str(err)[:200].split(". ")[0]  # Keras's first sentence says what it refused
+        raise integrity.artifact_error(
+            f"{located.keras_path} could not be loaded as a Keras model ({type(err).__name__}: {said})", again
         ) from None
     name = (located.card or {}).get("name")
     if name and model.name != name:
