@@ -103,7 +103,8 @@ def test_the_shipped_table_is_the_model_cards():
 
     text = README.read_text()
     table = text[text.index("<!-- shipped-table") : text.index("<!-- /shipped-table -->")].split("\n", 1)[1]
-    assert table.strip() == summary.shipped_table()
+    paste = "python3 -c 'from rectifier_zoo.reproduction import summary; print(summary.shipped_table())'"
+    assert table.strip() == summary.shipped_table(), f"the README's shipped table is stale: paste the output of {paste}"
 
 
 def test_the_readmes_links_lead_to_files():  # the docs' own links are checked by their strict build (test_docs)
