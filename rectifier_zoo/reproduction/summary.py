@@ -142,7 +142,8 @@ def shipped_table(export_dir=None) -> str:
         name = model_dir.name
         published = paper_cells(name) if name in zoo.list_models() else ("—", "—", NOT_GIVEN)
         shown = f"{error:.2%}" if isinstance(error, (int, float)) else "not recorded"
-        rows.append(f"| {name} | {shown} | {published[0]} | {zoo_zeros} | {published[1]} | {published[2]} |")
+        copy = (card.get("data") or {}).get("source")  # a copy that must say so, e.g. CIFAR-10's JPEG q75 copy
+        rows.append(f"| {name}{f' on {copy}' if copy else ''} | {shown} | {published[0]} | {zoo_zeros} | {published[1]} | {published[2]} |")
     if len(rows) == 2:
         return "no shipped models here (a clone of the repository carries them in exports/)"
     return "\n".join(rows)
