@@ -4,7 +4,9 @@ Lives here: ``locate`` (a name or path to a ``.keras`` file: the cache, ``export
 the remote store; loading with ``safe_mode=True``), ``remote`` (the download from
 ``$RECTIFIER_ZOO_URL``), ``store`` (the version-folder layout TF Serving reads, staging
 and the manifest), ``export`` (a version folder: SavedModel, ``.keras``, card),
-``model_card`` (the card's fields), ``integrity`` (sha256 checks). Shipping the best
+``model_card`` (the card's fields), ``integrity`` (sha256 checks), ``quarantine`` (copies
+that failed their checks, set aside with the reason), ``inputs`` (the input stage a
+loaded image entry gets, from its card's dataset). Shipping the best
 run of each entry into ``exports/`` is the reproduction's (``reproduction.shipping``).
 
 May import: ``errors``, ``_internal``, ``nn``, ``sparse``, ``datasets``, ``training``,

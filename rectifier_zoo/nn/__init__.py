@@ -3,7 +3,8 @@
 Lives here: ``layers`` (``TiedDenseAutoencoder``, the hidden layers), ``regularizers``
 (``ActivityL1``), ``callbacks`` (``SparsityCallback``), ``models`` (the classifier
 builder), ``neurons`` (one descriptor per neuron type), ``sparsity`` (zeros, dead units
-and means of the hidden codes: ``rz.sparsity``). Model code uses ``keras.ops`` only and
+and means of the hidden codes: ``rz.sparsity``), ``preprocessing`` (``ImagePreprocessor`` and
+``ImageClassifier``: images as Keras and tfds give them, in front of a network). Model code uses ``keras.ops`` only and
 runs on every Keras backend.
 
 May import: ``rectifier_zoo.errors`` and ``rectifier_zoo._internal``. Nothing here knows

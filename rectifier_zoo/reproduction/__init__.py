@@ -5,7 +5,8 @@ result JSON per run), ``results`` (reading and grouping result files), ``cells``
 table cell's text), ``targets`` (the issue's targets checked), ``report`` (REPRODUCTION.md)
 with its parts ``tables``, ``figures``, ``variants`` and ``dae`` (the pre-training
 section), ``plots`` (matplotlib figures), ``summary`` (the main job's side-by-side table),
-``shipping`` (the best run of each entry exported into the repository's ``exports/``).
+``shipping`` (the best run of each entry exported into the repository's ``exports/``),
+``sentiment`` (the side table of the Amazon reviews runs, not the paper's protocol).
 
 May import everything below it: ``api``, ``hub``, ``zoo``, ``training``, ``nn``,
 ``datasets``, ``paper``, ``_internal``, ``errors``. Never ``tuning`` or ``cli``.
