@@ -13,7 +13,13 @@ from the number of steps), then the test-set predict and sparsity that
 engineer; here the load's peak is estimated from the array sizes (float32
 features + int64 labels, plus the uint8 source images alive during conversion).
 
-    python -m benchmarks.memory [--full]
+With ``--load`` (and in every full run of this module): the peak memory of
+``rz.load`` plus ``predict`` on the largest shipped entry (the biggest ``.keras``
+file in ``exports/``), a fresh process per installed Keras backend: RSS after the
+imports, after the load, and the peak once ``predict`` has run over a test-sized
+batch of inputs (random: memory does not depend on the values).
+
+    python -m benchmarks.memory [--full] [--load]
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from benchmarks.common import emit, parser
 
 GIB = 1024**3
 MIB = 1024**2
+TEST_EXAMPLES = 10_000  # predict over a test split's worth of rows
 # entry -> (features, train, valid, test, source bytes per feature while loading)
 SHAPES = {
     "mnist_rect_l1": (784, 50_000, 10_000, 10_000, 1),
@@ -57,8 +64,8 @@ def child(entry, steps) -> dict:
 
     import rectifier_zoo as rz
     from rectifier_zoo.nn.callbacks import SparsityCallback
-    from rectifier_zoo.training.recipes import Recipe
     from rectifier_zoo.training.fit import compile_model, error_rate
+    from rectifier_zoo.training.recipes import Recipe
 
     width, n_train, n_valid, n_test, _ = SHAPES[entry]
     spec = rz.get_spec(entry, tuned=False)
@@ -110,6 +117,80 @@ def load_estimate(entry) -> dict:
     return {"arrays_mib": floats / MIB, "estimated_load_peak_mib": peak / MIB, "fits_4gib": peak < 4 * GIB}
 
 
+def load_result() -> dict:
+    """The ``--load`` result: per backend, and the headline of the TensorFlow backend (the default)."""
+    found = run_load_children()
+    tf = found["runs"].get("tensorflow", {})
+    return {**found, "headline": {
+        "load_predict_entry": found["entry"],
+        "load_predict_peak_rss_mib": tf.get("peak_rss_mib"),
+        "load_predict_over_imports_mib": tf.get("load_and_predict_over_imports_mib"),
+        **{f"load_predict_peak_rss_mib_{b}": r.get("peak_rss_mib") for b, r in found["runs"].items()},
+    }}
+
+
+def largest_shipped() -> tuple:
+    """(name, bytes) of the shipped entry whose newest ``.keras`` file is the largest."""
+    from rectifier_zoo.hub import locate
+
+    manifest = json.loads((locate.EXPORTS_DIR / "manifest.json").read_text())["models"]
+    sizes = {}
+    for name, entry in manifest.items():
+        version = entry["versions"][str(entry["latest"])]
+        sizes[name] = (locate.EXPORTS_DIR / name / str(entry["latest"]) / version["keras_file"]).stat().st_size
+    name = max(sizes, key=sizes.get)
+    return name, sizes[name]
+
+
+def load_child(entry, examples) -> dict:
+    """Run in the subprocess: import, ``rz.load(entry)``, ``predict`` on ``examples`` rows; RSS after each."""
+    import numpy as np
+
+    started = rss_now()
+    import keras
+
+    import rectifier_zoo as rz
+
+    after_import = rss_now()
+    model = rz.load(entry, verbose=False)
+    after_load, peak_load = rss_now(), rss_peak()
+    width = int(model.inputs[0].shape[-1])
+    x = np.random.default_rng(0).random((examples, width), dtype=np.float32)
+    model.predict(x, verbose=0)
+    return {
+        "entry": entry,
+        "backend": keras.backend.backend(),
+        "examples": examples,
+        "input_mib": x.nbytes / MIB,
+        "rss_at_start_mib": started / MIB,
+        "rss_after_imports_mib": after_import / MIB,
+        "rss_after_load_mib": after_load / MIB,
+        "peak_rss_through_load_mib": peak_load / MIB,
+        "peak_rss_mib": rss_peak() / MIB,
+        "load_and_predict_over_imports_mib": (rss_peak() - after_import) / MIB,
+        "tensorflow_imported": "tensorflow" in sys.modules,
+    }
+
+
+def run_load_children() -> dict:
+    """``load_child`` on the largest shipped entry, a fresh process per installed backend."""
+    import importlib.util
+
+    entry, size = largest_shipped()
+    runs = {}
+    for backend in ("tensorflow", "jax", "torch", "numpy"):
+        if importlib.util.find_spec(backend) is None:
+            continue
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu"}
+        cmd = [sys.executable, "-W", "ignore", "-m", "benchmarks.memory", "--load-child", entry]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+        if done.returncode != 0:
+            runs[backend] = {"error": done.stderr.strip().splitlines()[-1:]}
+            continue
+        runs[backend] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"entry": entry, "keras_file_mib": size / MIB, "runs": runs}
+
+
 def run_child(entry, steps) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     cmd = [sys.executable, "-m", "benchmarks.memory", "--child", entry, "--steps", str(steps)]
@@ -123,18 +204,28 @@ def main(argv=None):
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--child", help=argparse_hidden())
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--load", action="store_true", help="only the peak memory of rz.load + predict")
+    p.add_argument("--load-child", help=argparse_hidden())
     args = p.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.steps)))
         return None
+    if args.load_child:
+        print(json.dumps(load_child(args.load_child, TEST_EXAMPLES)))
+        return None
+    if args.load:
+        return emit("memory_load", load_result(), save=not args.no_save)
     steps = 20 if not args.full else 500
     # quick: the MNIST shape, the biggest data (CIFAR-10) and the biggest model (NORB)
     entries = [e for e in SHAPES if args.full or e != "shapeset_rect_l1"]
     runs = {entry: {**run_child(entry, steps), "load_estimate": load_estimate(entry)} for entry in entries}
+    loading = load_result()
     largest = max(runs, key=lambda e: runs[e]["load_estimate"]["estimated_load_peak_mib"])
     result = {
         "runs": runs,
+        "load_and_predict": {k: v for k, v in loading.items() if k != "headline"},
         "headline": {
+            **loading["headline"],
             "peak_rss_mib_mnist": runs["mnist_rect_l1"].get("peak_rss_mib"),
             "peak_rss_mib_norb": runs["norb_rect_l1"].get("peak_rss_mib"),
             "peak_rss_mib_max": max(r.get("peak_rss_mib", 0) for r in runs.values()),

@@ -90,7 +90,9 @@ def tflite_bytes(saved_model_dir) -> bytes:
     import tensorflow as tf
 
     with quiet(), contextlib.redirect_stderr(io.StringIO()):
-        return tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir)).convert()
+        # serving_default only: an export may carry other signatures (e.g. one taking images)
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir), signature_keys=["serving_default"])
+        return converter.convert()
 
 
 def litert_path(saved_model_dir):
@@ -98,9 +100,9 @@ def litert_path(saved_model_dir):
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=tflite_bytes(saved_model_dir), num_threads=1)
-    features = interpreter.get_input_details()[0]["index"]
-    # the signature's two outputs: class (int64, 1-D) and probabilities (float32, 2-D)
-    probabilities = next(d["index"] for d in interpreter.get_output_details() if len(d["shape_signature"]) == 2)
+    signature = interpreter.get_signature_runner("serving_default")  # for its tensors' indices only
+    features = signature.get_input_details()["features"]["index"]
+    probabilities = signature.get_output_details()["probabilities"]["index"]
     shape = [None]
 
     def run(b):
