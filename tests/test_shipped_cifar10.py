@@ -31,7 +31,7 @@ def test_split(tmp_path_factory):
 
 
 def test_the_cifar10_entries_are_shipped():
-    assert {"cifar10_rect_l1", "cifar10_tanh"} <= set(CIFAR10)
+    assert {"cifar10_rect_l1", "cifar10_rect", "cifar10_tanh", "cifar10_softplus"} <= set(CIFAR10)
 
 
 @pytest.mark.parametrize("name", CIFAR10)
