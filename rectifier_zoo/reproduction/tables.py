@@ -46,6 +46,8 @@ def table_rows(table: paper.TableDef, by_name):
     ]
     for dataset in table.datasets:
         stand_in = descriptor(dataset).stands_in_for
+        # A row not yet run is on the data its dataset's other rows were run on (e.g. the CIFAR-10 copy).
+        dataset_runs = [r for runs in by_name.values() for r in runs if r.get("dataset") == dataset]
         for suffix in table.rows:
             name = f"{dataset}_{suffix}"
             fig = paper.table_figure(name, table.source)
@@ -58,7 +60,7 @@ def table_rows(table: paper.TableDef, by_name):
             else:
                 err, zeros = paper_error(fig), paper_zeros(fig)
             rows.append(
-                f"| {data_label(dataset, cell.results)} | {row_label(suffix)} (`{name}`) | {cell.runs_label()} | "
+                f"| {data_label(dataset, cell.results or dataset_runs)} | {row_label(suffix)} (`{name}`) | {cell.runs_label()} | "
                 f"{cell.error_text()} | {err} | {cell.zeros_text()} | {zeros} |"
             )
     return rows
@@ -104,7 +106,8 @@ def targets_section(by_name, earlier_by_name=None):
               "mean + one sample SD is below the other's mean − one SD (both rows with 2 runs or more); one seed has "
               "no spread and is not judged. A rectifier row at or behind tanh or softplus contradicts the paper. "
               "On our runs:", ""]
-    groups = [(label(d), d, cells) for d, cells in ordering_cells(by_name).items()]
+    groups = [(label(d, [r for runs in cells.values() for r in runs]), d, cells)
+              for d, cells in ordering_cells(by_name).items()]
     for version, runs in sorted(_by_version(earlier_by_name or {}).items()):
         for d, cells in ordering_cells(runs).items():
             groups.append((f"{label(d)} ({earlier_data_text(d, version)}; superseded, kept for the record)", d, cells))
