@@ -86,7 +86,7 @@ def test_the_lock_goes_with_its_process_however_it_dies(tmp_path):
     import sys
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom rectifier_zoo import locking\n"
+        [sys.executable, "-c", "import sys, time\nfrom rectifier_zoo._internal import locking\n"
          "with locking.locked(sys.argv[1]):\n    print('held', flush=True); time.sleep(600)", str(tmp_path / ".lock")],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
