@@ -63,7 +63,8 @@ EXTRA = {
                          "sparse_inference_fastest_peer_bs1", "sparse_inference_speedup_vs_fastest_peer_by_batch",
                          "sparse_inference_peers_missing"),
     "train_backends": tuple(f"train_{what}_bs{b}_threads{t}" for b in (10, 100) for t in (1, 2)
-                            for what in ("jax_speedup_over_tensorflow", "tensorflow_seconds_per_epoch",
+                            for what in ("jax_speedup_over_tensorflow", "jax_speedup_over_tensorflow_raw",
+                                         "tensorflow_seconds_per_epoch",
                                          "jax_seconds_per_epoch", "jax_library_vs_keras_plain")),
     "train_backends_cifar10": ("cifar10_epoch_seconds_tensorflow", "cifar10_epoch_seconds_jax",
                                "cifar10_jax_speedup_over_tensorflow"),

@@ -14,8 +14,14 @@ intra- and inter-op threads, BLAS's and, at one thread, XLA's Eigen threading of
 Inside a process the zoo's path and plain Keras take turns, one epoch each, after
 an untimed warm-up epoch (tracing): that ratio is like for like. Across backends
 the processes run in the order TF-1, JAX-1, TF-2, JAX-2, then backwards, so slow
-drift of the shared machine's load falls on both alike; the JAX/TF ratios are
-medians over those passes, and each process records the load average.
+drift of the shared machine's load falls on both alike; each process records the
+load average.
+
+Between the epochs each process also times the same epoch's training matmuls in
+NumPy (BLAS on the same threads; ``reference``): a yardstick with no backend in
+it. The JAX/TF speed-up compares each backend's epoch against the yardstick timed
+in its own process just before it, so the machine's load at the moment cancels;
+the raw seconds per epoch are reported beside it.
 
 An "epoch" here is the first N real MNIST training images (quick: 2,000 at batch
 10, 6,000 at batch 100); seconds per epoch are projected to the full 50,000. With
@@ -100,6 +106,42 @@ def epoch_seconds(model, x, y, batch) -> float:
     return timer.seconds[-1]
 
 
+def reference(shapes, batch):
+    """``x -> seconds``: the training matmuls of one epoch in NumPy (BLAS, same threads), a backend-free yardstick.
+
+    Per layer and step: forward ``h @ W``, weight gradient ``h.T @ dz`` and input
+    gradient ``dz @ W.T``; no framework, loss or optimizer. Timed in the same process
+    between the Keras epochs, so the ratio of a backend's epoch to it cancels the
+    load of the moment: two backends' processes compare through it. Always one BLAS
+    thread (threadpoolctl, which scikit-learn brings): on the loaded machine two
+    OpenBLAS threads spin and made the yardstick itself swing 10x.
+    """
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal(shape, dtype=np.float32) * 0.03 for shape in shapes]
+
+    def run(x):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return epoch(x)
+
+    def epoch(x):
+        started = time.perf_counter()
+        for i in range(0, len(x) - batch + 1, batch):
+            h, acts = x[i : i + batch], []
+            for w in weights:
+                acts.append(h)
+                h = np.maximum(h @ w, 0.0)
+            dz = h
+            for w, a in zip(reversed(weights), reversed(acts)):
+                a.T @ dz
+                dz = dz @ w.T
+        return time.perf_counter() - started
+
+    return run
+
+
 def mnist_train(n):
     import rectifier_zoo as rz
 
@@ -123,14 +165,19 @@ def child_mnist(threads, plan, rounds) -> dict:
         models = {"library": library(spec, batch), "keras_plain": plain_keras(spec)}
         for model in models.values():
             epoch_seconds(model, x, y, batch)  # warm-up: tracing, compiling
-        seconds = {name: [] for name in models}
+        numpy_epoch = reference([w.shape for w in models["keras_plain"].weights if len(w.shape) == 2], batch)
+        seconds = {name: [] for name in (*models, "numpy_reference")}
         for _ in range(rounds):
             for name, model in models.items():
+                seconds["numpy_reference"].append(numpy_epoch(x))  # one before each Keras epoch
                 seconds[name].append(epoch_seconds(model, x, y, batch))
+        ref = seconds["numpy_reference"]
         out["batches"][str(batch)] = {
             "examples": n,
-            **{name: {"seconds_per_full_epoch": median(s) * FULL_EPOCH / n, "samples": s}
-               for name, s in seconds.items()},
+            **{name: {"seconds_per_full_epoch": median(s) * FULL_EPOCH / n, "samples": s,
+                      # each epoch against the NumPy yardstick timed just before it
+                      "vs_numpy_reference": median([r / t for r, t in zip(ref[i::2], s)]) if name in models else None}
+               for i, (name, s) in enumerate(seconds.items())},
             "library_vs_keras_plain": median([p / q for p, q in zip(seconds["keras_plain"], seconds["library"])]),
         }
     out["load_average_1m"] = round(os.getloadavg()[0], 2)
@@ -182,12 +229,25 @@ def compare(passes, backends) -> dict:
                 row[backend] = {name: median([r[name]["seconds_per_full_epoch"] for r in runs])
                                 for name in ("library", "keras_plain")}
                 row[backend]["library_vs_keras_plain"] = median([r["library_vs_keras_plain"] for r in runs])
-            if "jax" in row and "tensorflow" in row:  # per pass, so each ratio is of neighbouring processes
-                row["jax_speedup_over_tensorflow"] = {name: median(
-                    [p[("tensorflow", threads)]["batches"][batch][name]["seconds_per_full_epoch"]
-                     / p[("jax", threads)]["batches"][batch][name]["seconds_per_full_epoch"] for p in passes])
-                    for name in ("library", "keras_plain")}
+            if "jax" in row and "tensorflow" in row:
+                row["jax_speedup_over_tensorflow"] = jax_over_tf(passes, threads, batch)
             out[f"bs{batch}_threads{threads}"] = row
+    return out
+
+
+def jax_over_tf(passes, threads, batch) -> dict:
+    """JAX's speed-up over TensorFlow per path: each backend's epoch against the NumPy yardstick of its own
+    process (so the load of the moment cancels), JAX's ratio over TF's, median over passes."""
+    def ratio(p, backend, name):
+        return p[(backend, threads)]["batches"][batch][name]["vs_numpy_reference"]
+
+    def seconds(p, backend, name):
+        return p[(backend, threads)]["batches"][batch][name]["seconds_per_full_epoch"]
+
+    out = {name: median([ratio(p, "jax", name) / ratio(p, "tensorflow", name) for p in passes])
+           for name in ("library", "keras_plain")}
+    # the raw ratio of seconds, per pass (neighbouring processes, no yardstick), for comparison
+    out["library_raw"] = median([seconds(p, "tensorflow", "library") / seconds(p, "jax", "library") for p in passes])
     return out
 
 
@@ -200,6 +260,7 @@ def headline(table) -> dict:
                 out[f"train_{backend}_library_vs_keras_plain_{key}"] = row[backend]["library_vs_keras_plain"]
         if "jax_speedup_over_tensorflow" in row:
             out[f"train_jax_speedup_over_tensorflow_{key}"] = row["jax_speedup_over_tensorflow"]["library"]
+            out[f"train_jax_speedup_over_tensorflow_raw_{key}"] = row["jax_speedup_over_tensorflow"]["library_raw"]
     return out
 
 
@@ -231,7 +292,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.child:
         plan = {10: 2000, 100: 6000} if not args.full else {10: 10000, 100: 25000}
-        out = child_cifar10(args.child) if args.cifar10 else child_mnist(args.child, plan, 2 if not args.full else 3)
+        out = child_cifar10(args.child) if args.cifar10 else child_mnist(args.child, plan, 3 if not args.full else 5)
         print(json.dumps(out))
         return None
     backends = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
