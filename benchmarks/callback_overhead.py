@@ -34,8 +34,8 @@ def data(n, seed=0):
 
 def library_model(batch, n_train):
     import rectifier_zoo as rz
-    from rectifier_zoo.training.recipes import Recipe
     from rectifier_zoo.training.fit import compile_model
+    from rectifier_zoo.training.recipes import Recipe
 
     model = rz.build_model("mnist_rect_l1", seed=0)
     compile_model(model, Recipe(batch_size=batch), n_train)

@@ -129,8 +129,8 @@ def library(batch, n_train, **compile_overrides):
     import keras
 
     import rectifier_zoo as rz
-    from rectifier_zoo.training.recipes import Recipe
     from rectifier_zoo.training.fit import compile_model
+    from rectifier_zoo.training.recipes import Recipe
 
     model = rz.build_model("mnist_rect", seed=0)
     recipe = Recipe(batch_size=batch)
