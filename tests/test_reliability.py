@@ -36,7 +36,8 @@ import rectifier_zoo as rz
 from rectifier_zoo import tuning
 from rectifier_zoo.hub import locate as hub, integrity, model_card, remote
 from rectifier_zoo._internal import atomic, paths
-from rectifier_zoo.training import checkpoint
+from rectifier_zoo import zoo
+from rectifier_zoo.training import checkpoint, entry_data
 from rectifier_zoo.hub import store as layout  # `store` is a fixture's name here
 from rectifier_zoo.cli import main as cli_main
 from rectifier_zoo.datasets.splits import Splits
@@ -531,19 +532,39 @@ def kill(child):
     child.communicate(timeout=60)
 
 
-TRAIN_CHILD = """
-# `rectifier-zoo train shapeset_rect --checkpoint-dir CK` through the real command line,
-# with the entry's 3x1000 net and 10k examples shrunk so a run takes seconds.
-import sys, keras, rectifier_zoo as rz
+def train_argv(ck, epochs):
+    return ["train", "shapeset_rect", "--epochs", str(epochs), "--checkpoint-dir", str(ck), "--out", f"{ck}-runs",
+            "--verbose", "2", "--batch-size", "10"]  # fmt: skip
+
+
+def shrink_training(zoo_module, entry_data):
+    """The entry's 3x1000 net and 10k examples shrunk, so a run takes seconds."""
+    full_build = zoo_module.build_model
+    zoo_module.build_model = lambda name, **kw: full_build(name, hidden=(8, 8), **kw)
+    entry_data.load_splits = lambda spec, *a, **k: rz.datasets.load("shapeset", n_train=300, n_valid=100, n_test=100)
+
+
+TRAIN_CHILD = f"""
+# `rectifier-zoo train shapeset_rect --checkpoint-dir CK` through the real command line, shrunk.
+import sys
+sys.path.insert(0, {TESTS!r})
+import keras, rectifier_zoo as rz
 from rectifier_zoo import cli, zoo
 from rectifier_zoo.training import entry_data
-full_build = zoo.build_model
-zoo.build_model = lambda name, **kw: full_build(name, hidden=(8, 8), **kw)
-entry_data.load_splits = lambda spec, *a, **k: rz.datasets.load("shapeset", n_train=300, n_valid=100, n_test=100)
+from test_reliability import shrink_training, train_argv
+shrink_training(zoo, entry_data)
 print("ready", flush=True)
-sys.exit(cli.main(["train", "shapeset_rect", "--epochs", sys.argv[2], "--checkpoint-dir", sys.argv[1],
-                   "--out", sys.argv[1] + "-runs", "--verbose", "2", "--batch-size", "10"]))
+sys.exit(cli.main(train_argv(sys.argv[1], sys.argv[2])))
 """
+
+
+def rerun_here(call):
+    """``(call(), what it printed)``, run in this process: a rerun after a kill needs no fresh
+    TensorFlow import (the kill loops run 25 of them with RECTIFIER_ZOO_LONG=1)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        returned = call()
+    return returned, printed.getvalue()
 
 
 def _checkpoint_is_readable(directory, epochs_done):
@@ -558,7 +579,7 @@ def _checkpoint_is_readable(directory, epochs_done):
 
 @pytest.mark.slow
 @KILL_LOOP
-def test_sigkill_during_training_then_rerun_loses_and_repeats_no_epoch(tmp_path):
+def test_sigkill_during_training_then_rerun_loses_and_repeats_no_epoch(tmp_path, monkeypatch):
     epochs = 6
     rng = random.Random(9)
     for rep in range(REPS):
@@ -572,12 +593,15 @@ def test_sigkill_during_training_then_rerun_loses_and_repeats_no_epoch(tmp_path)
         done = _checkpoint_is_readable(ck, epochs)
         assert done >= target - 2
         history_before = checkpoint.load_state(ck)["history"] if done >= 0 else {"loss": []}
-        rerun = subprocess.run([sys.executable, "-c", TRAIN_CHILD, str(ck), str(epochs)], env=ENV,
-                               capture_output=True, text=True, check=False, timeout=300)  # fmt: skip
-        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        with monkeypatch.context() as patch:
+            patch.setattr(zoo, "build_model", zoo.build_model)  # shrink_training's changes, undone after
+            patch.setattr(entry_data, "load_splits", entry_data.load_splits)
+            shrink_training(zoo, entry_data)
+            code, printed = rerun_here(lambda: cli_main(train_argv(ck, epochs)))
+        assert code == 0, printed[-2000:]
         if done >= 0:
-            assert f"resuming from {ck} after epoch {done + 1}" in rerun.stdout
-        started = [line for line in rerun.stdout.splitlines() if line.startswith("Epoch ")]
+            assert f"resuming from {ck} after epoch {done + 1}" in printed
+        started = [line for line in printed.splitlines() if line.startswith("Epoch ")]
         assert started == [f"Epoch {e}/{epochs}" for e in range(done + 2, epochs + 1)]  # each once, none again
         result = json.loads((tmp_path / f"ck{rep}-runs" / "shapeset_rect.json").read_text())
         assert result["epochs"] == epochs and len(result["history"]["loss"]) == epochs
@@ -608,15 +632,19 @@ def test_checkpoint_interrupted_between_files_resumes_from_the_committed_epoch(t
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".npz") == sorted(named.values())
 
 
+def tiny_search(project_dir, results_dir, trials):
+    """A search of shapeset_rect small enough to take seconds a trial."""
+    return tuning.search("shapeset_rect", tuning.SearchSpace(hidden=(4,)), splits=blob_splits(200, 60, 60),
+                         max_trials=int(trials), epochs=2, project_dir=project_dir, results_dir=results_dir,
+                         retrain=False, progress=True)  # fmt: skip
+
+
 TUNE_CHILD = f"""
 import sys
 sys.path.insert(0, {TESTS!r})
-from toydata import blob_splits
-from rectifier_zoo import tuning
-splits = blob_splits(200, 60, 60)
+from test_reliability import tiny_search
 print("ready", flush=True)
-out = tuning.search("shapeset_rect", tuning.SearchSpace(hidden=(4,)), splits=splits, max_trials=int(sys.argv[3]), epochs=2,
-                    project_dir=sys.argv[1], results_dir=sys.argv[2], retrain=False, progress=True)
+out = tiny_search(*sys.argv[1:4])
 print("finished", out.record["trials"], out.record["completed"], flush=True)
 """
 
@@ -643,11 +671,9 @@ def test_sigkill_during_tuning_then_rerun_keeps_finished_trials(tmp_path):
         kill(child)
         finished = {t: v for t, v in _trials(project_dir).items() if v["status"] == "COMPLETED"}
         assert finished
-        rerun = subprocess.run([sys.executable, "-c", TUNE_CHILD, str(project_dir), str(results), str(trials)],
-                               env=ENV, capture_output=True, text=True, check=False, timeout=300)  # fmt: skip
-        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        out, printed = rerun_here(lambda: tiny_search(project_dir, results, trials))
         after = _trials(project_dir)
-        assert f"finished {trials} {trials}" in rerun.stdout, rerun.stdout[-1000:]
+        assert (out.record["trials"], out.record["completed"]) == (trials, trials), printed[-1000:]
         assert len(after) == trials and all(v["status"] == "COMPLETED" for v in after.values())
         for trial_id, trial in finished.items():  # finished trials kept, not re-run
             assert after[trial_id]["score"] == trial["score"]
@@ -738,12 +764,14 @@ def test_sigkill_during_export_then_rerun_leaves_only_whole_versions(tmp_path):
         assert sorted(map(int, manifest["models"][NAME]["versions"])) == versions
 
 
+# The download rz.load makes, without loading what it fetched: finding a name never imports
+# Keras, so each child of the kill loop starts in seconds, not a TensorFlow import.
 LOAD_CHILD = AT_RENAME + """
-import pathlib, keras, rectifier_zoo as rz, rectifier_zoo.hub.locate
-rectifier_zoo.hub.locate.EXPORTS_DIR = pathlib.Path("/nonexistent")  # the store, not the repo's shipped zoo
+import pathlib, rectifier_zoo.hub.locate as locate
+locate.EXPORTS_DIR = pathlib.Path("/nonexistent")  # the store, not the repo's shipped zoo
 print("ready", flush=True)
-rz.load("mnist_rect_l1", verbose=False)
-print("loaded", flush=True)
+locate.find("mnist_rect_l1")
+print("fetched", flush=True)
 """
 
 
