@@ -86,6 +86,9 @@ TUNED = {
     # 0.1 is the grid's edge; tanh diverged there, so nothing above it was tried.
     "cifar10_softplus": Tuned(learning_rate=0.1, record=_record("cifar10_softplus"), note=_CIFAR10_NOTE),
 }
+# The _dae entries fine-tune with their plain entry's values, as mnist_rect_l1_dae does.
+TUNED.update({f"cifar10_{row}_dae": _inherited(f"cifar10_{row}", TUNED[f"cifar10_{row}"])
+              for row in ("rect_l1", "tanh", "softplus")})
 
 
 def grid():

@@ -136,7 +136,7 @@ def test_catalog_says_what_each_entry_trains_with_and_where_that_comes_from(empt
     assert (tuned_lr.l1, tuned_lr.l1_source, tuned_lr.learning_rate, tuned_lr.learning_rate_source) == (
         0.0, "none", 0.03, "tuned")
     assert (inherited.l1, inherited.l1_source, inherited.learning_rate_source) == (0.0001, "inherited", "inherited")
-    plain = rz.catalog("cifar10_rect_l1_dae")[0]
+    plain = rz.catalog("norb_rect_l1_dae")[0]
     assert (plain.l1, plain.l1_source, plain.learning_rate, plain.learning_rate_source) == (0.001, "paper", 0.01, "recipe")
     assert tuned_l1.l1 == rz.get_spec("mnist_rect_l1").l1  # what rz.train really uses
     assert tuned_l1.paper.test_error == 1.56 and tuned_l1.trained is None
