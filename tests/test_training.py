@@ -63,6 +63,33 @@ def test_checkpointed_run_resumes_after_its_last_epoch(tmp_path):
     assert resumed.history["loss"][2] < first.history["loss"][0]
 
 
+def test_a_run_killed_while_pre_training_resumes_after_its_last_pre_trained_layer(tmp_path, monkeypatch):
+    from rectifier_zoo.training import pretraining
+
+    recipe = Recipe(learning_rate=0.1, epochs=1, pretrain=PretrainConfig(epochs=1, learning_rate=0.05))
+    real, trained = pretraining.pretrain_layer, []
+
+    def dies_on_layer_2(dense, *args, **kwargs):
+        if dense.name == "hidden_2" and "restarted" not in trained:
+            raise KeyboardInterrupt("the process died while pre-training hidden_2")
+        trained.append(dense.name)
+        return real(dense, *args, **kwargs)
+
+    monkeypatch.setattr(pretraining, "pretrain_layer", dies_on_layer_2)
+    with pytest.raises(KeyboardInterrupt):
+        fit(small(), SPLITS, recipe, verbose=0, checkpoint_dir=tmp_path)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["pretraining_partial"] is True and [r["layer"] for r in state["pretraining"]] == ["hidden_1"]
+
+    trained.clear()
+    trained.append("restarted")  # hidden_2 trains this time
+    result = fit(small(), SPLITS, recipe, verbose=0, checkpoint_dir=tmp_path)
+    assert trained == ["restarted", "hidden_2"]  # hidden_1 was not pre-trained again
+    assert result.pretraining[0] == state["pretraining"][0] and result.pretraining[1]["layer"] == "hidden_2"
+    assert result.epochs == 1 and result.test_error < 0.3
+    assert "pretraining_partial" not in json.loads((tmp_path / "state.json").read_text())
+
+
 def test_a_finished_run_is_not_trained_again(tmp_path):
     recipe = Recipe(learning_rate=0.1, epochs=3)
     first = fit(small(), SPLITS, recipe, verbose=0, checkpoint_dir=tmp_path)

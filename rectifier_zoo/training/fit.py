@@ -23,7 +23,7 @@ from rectifier_zoo._internal.environment import library_versions
 from rectifier_zoo.training.compilation import jit_compile, steps_per_execution
 from rectifier_zoo.datasets.splits import Splits
 from rectifier_zoo.errors import ConfigError
-from rectifier_zoo.nn.models import input_width
+from rectifier_zoo.nn.models import hidden_layers, input_width
 from rectifier_zoo.training.pretraining import pretrain
 from rectifier_zoo.training.recipes import Recipe
 from rectifier_zoo.nn.sparsity import sparsity
@@ -252,11 +252,8 @@ class _Run:
 def _start(model, x, xv, recipe, seed, verbose, checkpoint_dir, facts) -> _Run:
     """Pre-train a fresh ``_dae`` run (checkpointed), or restore a run from its last finished epoch."""
     run = _Run(state=checkpoint.load_state(checkpoint_dir) if checkpoint_dir else None)
-    if recipe.pretrain is not None and run.state is None:
-        run.pretraining = pretrain(model, x, recipe.pretrain, seed=seed, verbose=verbose, x_valid=xv)
-        if checkpoint_dir:  # a crash in fine-tuning must not cost the pre-training
-            checkpoint.save(checkpoint_dir, model, -1, {}, extra={"pretraining": run.pretraining, "run": facts})
-            run.state = checkpoint.load_state(checkpoint_dir)
+    if recipe.pretrain is not None and (run.state is None or run.state.get("pretraining_partial")):
+        _pretrain(run, model, x, xv, recipe, seed, verbose, checkpoint_dir, facts)
     if run.state is not None:
         check_resumable(run.state, facts, checkpoint_dir)
         run.state, run.best_weights = checkpoint.restore(checkpoint_dir, model)
@@ -265,6 +262,27 @@ def _start(model, x, xv, recipe, seed, verbose, checkpoint_dir, facts) -> _Run:
         if verbose and run.initial_epoch:
             print(f"resuming from {checkpoint_dir} after epoch {run.initial_epoch}")
     return run
+
+
+def _pretrain(run: _Run, model, x, xv, recipe, seed, verbose, checkpoint_dir, facts):
+    """Pre-train, checkpointing after each layer; a run killed while pre-training goes on from its last layer."""
+    done = []
+    if run.state is not None:
+        check_resumable(run.state, facts, checkpoint_dir)
+        checkpoint.restore(checkpoint_dir, model)
+        done = run.state["pretraining"]
+        if verbose:
+            print(f"resuming pre-training from {checkpoint_dir} after {len(done)} layer(s)")
+    layers = len(hidden_layers(model))
+
+    def save(report):  # a crash later must not cost the layers already pre-trained
+        extra = {"pretraining": report, "pretraining_partial": len(report) < layers, "run": facts}
+        checkpoint.save(checkpoint_dir, model, -1, {}, extra=extra)
+
+    after_layer = save if checkpoint_dir else None
+    run.pretraining = pretrain(model, x, recipe.pretrain, seed, verbose, xv, done=done, after_layer=after_layer)
+    if checkpoint_dir:
+        run.state = checkpoint.load_state(checkpoint_dir)
 
 
 def _resumable_callbacks(recipe, run: _Run, verbose):

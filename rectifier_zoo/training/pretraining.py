@@ -52,7 +52,7 @@ def reconstruction_error(ae, x, batch_size=1000) -> float:
     return total / max(len(x), 1)
 
 
-def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1, x_valid=None):
+def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1, x_valid=None, done=(), after_layer=None):
     """Pre-train the hidden layers of ``model`` greedily on ``x``, in place.
 
     Args:
@@ -65,6 +65,10 @@ def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1, x_valid=None)
             ``reconstruction_valid``, the loss on their codes: the paper chose its
             pre-training hyperparameters on reconstruction error, and a training
             figure only falls with more epochs.
+        done: the reports of the layers already pre-trained (a restarted run's), whose
+            weights ``model`` holds: they are not trained again, their codes only recomputed.
+        after_layer: called with the reports so far after each layer is trained, so a
+            caller can checkpoint: on CIFAR-10 one layer takes a quarter of an hour.
 
     Returns:
         One dict per layer: ``layer``, ``reconstruction_before``, ``reconstruction_after``
@@ -74,17 +78,22 @@ def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1, x_valid=None)
     """
     codes = np.asarray(x, dtype="float32")
     valid = None if x_valid is None else np.asarray(x_valid, dtype="float32")
-    report = []
+    report = list(done)
     for index, dense in enumerate(hidden_layers(model), start=1):
-        l1 = layer_l1(model, index) if config.l1 is None else config.l1
-        ae, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
+        trained = index > len(done)
+        if trained:
+            l1 = layer_l1(model, index) if config.l1 is None else config.l1
+            ae, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
+            if valid is not None:
+                layer_report["reconstruction_valid"] = reconstruction_error(ae, valid)
         codes = next_codes(model, index, codes)
-        if valid is not None:
-            layer_report["reconstruction_valid"] = reconstruction_error(ae, valid)
-            valid = next_codes(model, index, valid)
-        # What fine-tuning starts from: a unit that no training example activates now gets no gradient.
-        layer_report["codes"] = code_stats(codes)
-        report.append(layer_report)
+        valid = None if valid is None else next_codes(model, index, valid)
+        if trained:
+            # What fine-tuning starts from: a unit that no training example activates now gets no gradient.
+            layer_report["codes"] = code_stats(codes)
+            report.append(layer_report)
+            if after_layer is not None:
+                after_layer(report)
     return report
 
 
