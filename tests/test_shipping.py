@@ -82,6 +82,26 @@ def test_ship_refuses_chance_level_runs_and_a_blown_budget(tmp_path):
     assert not (exports / "shapeset_rect_l1").exists()
 
 
+def test_a_dae_entry_ships_only_when_it_beats_its_plain_entry_on_validation(tmp_path):
+    results, exports = tmp_path / "results", tmp_path / "exports"
+    dae = ("shapeset_rect_l1_dae",)
+    saved_run(results, 0, 0.26, name="shapeset_rect_l1_dae")
+    [decision] = shipping.ship([results], exports, patterns=dae)
+    assert decision.action == "refused" and decision.detail.startswith("shapeset_rect_l1 has no full run to compare with")
+
+    plain = fake("shapeset_rect_l1", 0, 0.3, (0.9, 0.8, 0.7))
+    plain["valid_error"] = 0.25
+    write(results, "shapeset_rect_l1--seed0.json", plain)  # no model saved: it still counts
+    [decision] = shipping.ship([results], exports, patterns=dae)
+    assert decision.action == "refused" and decision.detail == (
+        "valid 26.00% does not beat shapeset_rect_l1's 25.00%: a _dae entry ships only when pre-training helps on validation")
+    assert not (exports / "shapeset_rect_l1_dae").exists()
+
+    saved_run(results, 1, 0.24, name="shapeset_rect_l1_dae")
+    [decision] = shipping.ship([results], exports, patterns=dae)
+    assert decision.action == "shipped" and "seed 1, valid 24.00%" in decision.detail
+
+
 def test_ship_command_says_one_line_per_entry(tmp_path, capsys):
     results = tmp_path / "results"
     saved_run(results, 0, 0.30)

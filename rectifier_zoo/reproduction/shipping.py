@@ -13,8 +13,10 @@ The repository keeps each artifact once: an entry already in the export dir is
 left alone unless ``replace=True``, so re-running ``ship`` after more seeds
 finish does not commit a new copy of every model; even then a shipped model of the
 entry's current recipe that is at least as good on validation is kept. Runs no better than chance are
-refused rather than shipped, and a size budget keeps the export dir from growing
-past what a git repository should carry.
+refused rather than shipped, and so is a ``_dae`` entry whose best run does not beat its
+plain entry's best on validation (pre-training that does not help is weight the zoo need
+not carry); a size budget keeps the export dir from growing past what a git repository
+should carry.
 """
 
 from __future__ import annotations
@@ -48,16 +50,37 @@ class Decision:
 def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
     """Full table runs of each entry's current recipe and L1 with a saved ``.keras`` beside them,
     grouped by entry, best validation error first."""
-    loaded, _ = results.load_results(result_dirs)
     found = {}
-    for r in loaded:
-        keras_file = pathlib.Path(r["path"]).with_suffix(".keras")
-        shippable = results.mode(r) == "full" and not results.is_sweep(r) and results.on_current_recipe(r)
-        if not shippable or not keras_file.is_file():
+    for r in _table_runs(result_dirs):
+        if not pathlib.Path(r["path"]).with_suffix(".keras").is_file():
             continue
         if any(fnmatch.fnmatchcase(r["name"], p) for p in patterns):
             found.setdefault(r["name"], []).append(r)
     return {name: sorted(runs, key=lambda r: r["valid_error"]) for name, runs in sorted(found.items())}
+
+
+def _table_runs(result_dirs) -> list:
+    """The full table runs of each entry's current recipe and L1 (saved model or not)."""
+    loaded, _ = results.load_results(result_dirs)
+    return [r for r in loaded if results.mode(r) == "full" and not results.is_sweep(r) and results.on_current_recipe(r)]
+
+
+def pre_training_unhelpful(name, best, result_dirs) -> str | None:
+    """Why the ``_dae`` entry ``name`` must not ship its ``best`` run; None when it may.
+
+    It may when that run beats the best run of its plain entry on validation; with no
+    plain run to compare against, it waits for one.
+    """
+    if not name.endswith("_dae"):
+        return None
+    plain = name.removesuffix("_dae")
+    rivals = [r["valid_error"] for r in _table_runs(result_dirs) if r["name"] == plain]
+    if not rivals:
+        return f"{plain} has no full run to compare with; train it first (a _dae entry ships only if it beats it)"
+    if best["valid_error"] >= min(rivals):
+        return (f"valid {best['valid_error']:.2%} does not beat {plain}'s {min(rivals):.2%}: "
+                "a _dae entry ships only when pre-training helps on validation")
+    return None
 
 
 def folder_mb(path) -> float:
@@ -90,7 +113,11 @@ def ship(result_dirs, export_dir="exports", patterns=DEFAULT_PATTERNS, replace=F
     export_dir = pathlib.Path(export_dir)
     decisions = []
     for name, runs in candidates(result_dirs, patterns).items():
-        decision = _ship_one(name, runs[0], export_dir, replace, budget_mb)
+        unhelpful = pre_training_unhelpful(name, runs[0], result_dirs)
+        if unhelpful:
+            decision = Decision(name, "refused", unhelpful)
+        else:
+            decision = _ship_one(name, runs[0], export_dir, replace, budget_mb)
         say(decision.line())
         decisions.append(decision)
     if not decisions:
