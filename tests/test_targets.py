@@ -103,6 +103,24 @@ def test_one_seed_per_row_is_not_judged_beyond_the_spread():
     assert "(not judged beyond spread: 1 seed): rect_l1 ahead of tanh, rect ahead of tanh." in sentence
 
 
+def test_rows_are_also_compared_seed_by_seed_where_they_share_seeds():
+    # Seed 1 is worse for every row (shared initial weights and data order): unpaired, the rows overlap.
+    def runs(*errors):
+        return [{"test_error": e, "hyperparameters": {"seed": s}} for s, e in enumerate(errors)]
+
+    rows = {"d_rect_l1": runs(0.49, 0.53, 0.50), "d_rect": runs(0.48, 0.52, 0.49),
+            "d_tanh": runs(0.50, 0.54, 0.51), "d_softplus": runs(0.52, 0.55, 0.53)}
+    holds, sentence = targets.ordering("d", rows)
+    assert holds is None and "within the seeds' spread" in sentence  # the verdict is still the unpaired one
+    assert ("Paired by seed (a seed gives every row the same initial weights and data order, so what a seed does "
+            "to all rows cancels; the verdict stays the unpaired one): rect_l1 − tanh -1.00 ± 0.00 points "
+            "(3 seeds, ahead on 3), rect_l1 − softplus -2.67 ± 0.58 points (3 seeds, ahead on 3), "
+            "rect − tanh -2.00 ± 0.00 points (3 seeds, ahead on 3), rect − softplus -3.67 ± 0.58 points "
+            "(3 seeds, ahead on 3).") in sentence
+    assert targets.paired(runs(0.49), runs(0.50, 0.51)) is None  # one shared seed: no spread to give
+    assert targets.paired(runs(0.49, 0.60), runs(0.50, 0.51)) == "+4.00 ± 7.07 points (2 seeds, ahead on 1)"
+
+
 def test_beyond_the_spread_is_mean_plus_sd_below_mean_minus_sd():
     rect, tanh = targets.Row("rect", 0.30, 0.02, 3), targets.Row("tanh", 0.35, 0.02, 3)
     assert targets.compare(rect, tanh) == ("ahead", "beyond spread")  # 0.32 < 0.33
