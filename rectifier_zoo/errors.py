@@ -28,3 +28,7 @@ class ArtifactError(ZooError):
 
 class TuningError(ZooError):
     """A hyper-parameter search was asked for something it cannot do."""
+
+
+class TrainingError(ZooError, ArithmeticError):
+    """Training diverged (its loss or reconstruction became NaN); the message names the rate to lower."""

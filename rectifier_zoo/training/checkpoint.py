@@ -120,6 +120,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.epoch = -1
 
     def on_epoch_end(self, epoch, logs=None):
+        if not np.isfinite((logs or {}).get("loss", 0.0)):
+            return  # a diverged epoch: the checkpoint keeps the last finite one
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         self.epoch = epoch

@@ -22,7 +22,7 @@ from rectifier_zoo.nn.callbacks import SparsityCallback
 from rectifier_zoo._internal.environment import library_versions
 from rectifier_zoo.training.compilation import jit_compile, steps_per_execution
 from rectifier_zoo.datasets.splits import Splits
-from rectifier_zoo.errors import ConfigError
+from rectifier_zoo.errors import ConfigError, TrainingError
 from rectifier_zoo.nn.models import hidden_layers, input_width
 from rectifier_zoo.training.pretraining import pretrain
 from rectifier_zoo.training.recipes import Recipe
@@ -163,6 +163,16 @@ def check_resumable(state, facts, checkpoint_dir):
         )
 
 
+def check_finite(model, losses, recipe, initial_epoch=0):
+    """Refuse a run whose loss became NaN (``TerminateOnNaN`` stopped it): its model predicts nothing."""
+    for epoch, loss in enumerate(losses, start=initial_epoch + 1):
+        if not np.isfinite(loss):
+            raise TrainingError(
+                f"{model.name} diverged in epoch {epoch}: its loss became NaN at learning rate "
+                f"{recipe.learning_rate:g}; lower the learning_rate and train again"
+            )
+
+
 def error_rate(model, x, y, batch_size=1000) -> float:
     """Fraction of examples whose most probable class is wrong."""
     probs = model.predict(x, batch_size=batch_size, verbose=0)
@@ -221,7 +231,7 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
     run = _start(model, x, xv, recipe, seed, verbose, checkpoint_dir, facts)
     probe = SparsityCallback(xv, sample_size=min(sparsity_sample, len(xv)), seed=seed)
     stopper, stateful = _resumable_callbacks(recipe, run, verbose)
-    cbs = [probe, stopper, *stateful.values(), *callbacks]
+    cbs = [keras.callbacks.TerminateOnNaN(), probe, stopper, *stateful.values(), *callbacks]
     if checkpoint_dir:
         extra = {"pretraining": run.pretraining, "run": facts}
         cbs.append(checkpoint.EpochCheckpoint(checkpoint_dir, stopper, run.history, extra, stateful))
@@ -229,6 +239,7 @@ def _fit(model, splits, recipe, seed, verbose, callbacks, checkpoint_dir, sparsi
     if recipe.epochs > run.initial_epoch and not done:
         fitted = model.fit(x, y, batch_size=recipe.batch_size, epochs=recipe.epochs, initial_epoch=run.initial_epoch,
                            validation_data=(xv, yv), callbacks=cbs, shuffle=True, verbose=verbose)
+        check_finite(model, fitted.history.get("loss", []), recipe, run.initial_epoch)
         for key, values in fitted.history.items():
             run.history.setdefault(key, [])
             if not checkpoint_dir:  # the saver already appended them

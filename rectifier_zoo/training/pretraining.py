@@ -7,11 +7,14 @@ from the encoders' weights, and the whole net is fine-tuned by ``training.fit``.
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 
 import keras
 import numpy as np
 
+from rectifier_zoo.errors import TrainingError
 from rectifier_zoo.training.compilation import jit_compile, steps_per_execution
 from rectifier_zoo.nn.layers import TiedDenseAutoencoder
 from rectifier_zoo.training.recipes import PretrainConfig
@@ -91,10 +94,33 @@ def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1, x_valid=None,
         if trained:
             # What fine-tuning starts from: a unit that no training example activates now gets no gradient.
             layer_report["codes"] = code_stats(codes)
+            check_layer(layer_report, config)
             report.append(layer_report)
             if after_layer is not None:
                 after_layer(report)
     return report
+
+
+# More dead units than this after pre-training is worth a warning: mnist_rect_l1_dae fine-tunes
+# well from 77% in a layer, while cifar10_rect_l1_dae at rate 0.01 left 98% and never learned.
+DEAD_WARNING = 0.9
+
+
+def check_layer(report, config):
+    """Refuse a diverged layer (its reconstruction or codes NaN); warn when most of its units died."""
+    layer, codes = report["layer"], report["codes"]
+    if not (math.isfinite(report["reconstruction_after"]) and math.isfinite(codes["mean"])):
+        raise TrainingError(
+            f"pre-training {layer} diverged at rate {config.learning_rate:g} (its reconstruction is NaN); "
+            "lower the pre-training rate (pretrain_learning_rate) or its L1 (pretrain_l1)"
+        )
+    if codes["dead"] > DEAD_WARNING:
+        warnings.warn(
+            f"pre-training left {codes['dead']:.0%} of {layer}'s units dead (no training example activates them, "
+            f"so fine-tuning cannot revive them) at rate {config.learning_rate:g}; a lower pre-training rate "
+            "(pretrain_learning_rate) or L1 (pretrain_l1) keeps more alive",
+            stacklevel=3,
+        )
 
 
 def pretrain_layer(dense, codes, config, l1=0.0, seed=0, verbose=1):
