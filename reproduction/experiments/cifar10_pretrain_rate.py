@@ -90,13 +90,15 @@ def main():
         raise SystemExit(f"no rate keeps every layer finite with at most {args.max_dead:.0%} dead units")
     best = min(candidates, key=lambda t: t["reconstruction_valid"])
     if args.record:
-        fine_tuning = rz.get_spec(args.name.removesuffix("_dae")).recipe.learning_rate
+        alive = (f", of the rates that leave the stack finite with at most {args.max_dead:.0%} of any layer's units dead "
+                 f"({args.layers} layers pre-trained)") if args.layers > 1 else ""
+        plain = rz.zoo.TUNED[args.name.removesuffix("_dae")].values()  # fine-tuning keeps the plain entry's values
         record = {
             "name": args.name, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "tuner": (f"pre-training rate on layer 1's validation reconstruction: {args.epochs} epochs on the first "
+            "tuner": (f"pre-training rate on layer 1's validation reconstruction{alive}: {args.epochs} epochs on the first "
                       f"{args.train} training images, scored on the first {args.valid} validation images "
-                      f"(reproduction/experiments/cifar10_pretrain_rate.py); the fine-tuning rate is the plain entry's"),
-            "hyperparameters": {"learning_rate": fine_tuning, **best["hyperparameters"]},
+                      f"(reproduction/experiments/cifar10_pretrain_rate.py); fine-tuning keeps the plain entry's values"),
+            "hyperparameters": {**plain, **best["hyperparameters"]},
             "grid": {f"{t['hyperparameters']['pretrain_learning_rate']:g}": t["reconstruction_valid"] for t in trials},
             "entropy_floor": entropy_floor(x_valid), "all_trials": trials, "trials": len(trials),
             "completed": len(trials), "failed": [], "versions": library_versions(),
