@@ -12,7 +12,7 @@ from rectifier_zoo.training import recipes
 from rectifier_zoo.reproduction.cells import Cell
 from rectifier_zoo.datasets import shapeset
 from rectifier_zoo.reproduction.figures import knee_sentence
-from rectifier_zoo.errors import ArtifactError, ConfigError, DataError
+from rectifier_zoo.errors import ArtifactError, ConfigError, DataError, TrainingError
 from rectifier_zoo.training.fit import TrainResult
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -250,6 +250,8 @@ def fake_train(monkeypatch):
         calls.append((name, kwargs))
         if kwargs.get("seed") == 99:
             raise KeyboardInterrupt  # a run killed half-way
+        if kwargs.get("seed") == 98:
+            raise TrainingError(f"{name} diverged in epoch 1: its loss became NaN at learning rate 1; lower it")
         result = TrainResult(**fake(name, kwargs["seed"], 0.25, (0.6, 0.5, 0.4), quick=kwargs["quick"],
                                     l1=kwargs.get("l1", zoo.get_spec(name).l1), options=kwargs.get("dataset_options")))
         result.model = None
@@ -279,6 +281,17 @@ def test_reproduce_skips_runs_whose_result_exists(fake_train, tmp_path, capsys):
     fake_train.clear()
     assert cli.main(["reproduce", "--quick", "--entries", "rect*", "--out", str(out)]) == 0
     assert fake_train == []  # everything finished: nothing retrains
+
+
+def test_a_diverged_run_is_reported_and_the_runs_after_it_still_train(fake_train, tmp_path, capsys):
+    out = tmp_path / "runs"
+    runs = [reproduction.Run("shapeset_rect", 98), reproduction.Run("shapeset_tanh", 0)]
+    with pytest.raises(TrainingError, match=r"^1 of 2 runs diverged and wrote no result: shapeset_rect--seed98--quick "
+                                            r"\(shapeset_rect diverged in epoch 1: .*\)\. The others finished"):
+        reproduction.run_plan(runs, out, quick=True)
+    assert [name for name, _ in fake_train] == ["shapeset_rect", "shapeset_tanh"]
+    assert sorted(p.name for p in out.glob("*.json")) == ["shapeset_tanh--seed0--quick.json"]
+    assert "[1/2] shapeset_rect--seed98--quick: failed, no result written: shapeset_rect diverged" in capsys.readouterr().out
 
 
 def test_reproduce_moves_aside_a_finished_run_of_an_earlier_generator_or_rate_and_trains_it_again(

@@ -27,7 +27,7 @@ import pathlib
 from rectifier_zoo import datasets as data  # `datasets` is plan()'s argument
 from rectifier_zoo import paper, zoo
 from rectifier_zoo._internal import validation
-from rectifier_zoo.errors import ArtifactError, ConfigError
+from rectifier_zoo.errors import ArtifactError, ConfigError, TrainingError
 from rectifier_zoo.reproduction.results import mode_of, superseded
 
 # Figure 3: the paper swept L1 from 0 to 0.01 on MNIST; these span it on a log-ish grid.
@@ -317,7 +317,7 @@ def run_plan(
     out.mkdir(parents=True, exist_ok=True)
     mode = mode_of(quick, tiny)
     move_superseded([result_path(out, run, mode) for run in runs], say=say)
-    results = []
+    results, diverged = [], []
     for i, run in enumerate(runs, start=1):
         path = result_path(out, run, mode)
         label = f"[{i}/{len(runs)}] {run.run_id(mode)}"
@@ -327,10 +327,15 @@ def run_plan(
             continue
         say(f"{label}: training{' (' + mode + ')' if mode != 'full' else ''}")
         ckpt = None if checkpoint_dir is None else pathlib.Path(checkpoint_dir) / run.run_id(mode)
-        result = train_run(
-            run, quick=quick, tiny=tiny, data_dir=data_dir, download=download, verbose=verbose, epochs=epochs,
-            checkpoint_dir=ckpt,
-        )
+        try:
+            result = train_run(
+                run, quick=quick, tiny=tiny, data_dir=data_dir, download=download, verbose=verbose, epochs=epochs,
+                checkpoint_dir=ckpt,
+            )
+        except TrainingError as error:  # one diverged run must not cost the runs after it
+            say(f"{label}: failed, no result written: {error}")
+            diverged.append(f"{run.run_id(mode)} ({error})")
+            continue
         if save_models:
             with atomic.atomic_path(path.with_suffix(".keras"), suffix=".keras") as tmp:
                 result.model.save(tmp)
@@ -339,4 +344,7 @@ def run_plan(
         free_graph_memory()
         results.append(result)
         say("    " + result.summary())
+    if diverged:
+        raise TrainingError(f"{len(diverged)} of {len(runs)} runs diverged and wrote no result: {'; '.join(diverged)}. "
+                            "The others finished; their results are in " + str(out))
     return results

@@ -48,7 +48,7 @@ from keras_tuner.src import config as kt_config  # internal: see _quiet_failed_t
 
 from rectifier_zoo._internal import atomic
 from rectifier_zoo.training import fit as training
-from rectifier_zoo.errors import TuningError
+from rectifier_zoo.errors import TrainingError, TuningError
 from rectifier_zoo.tuning.hypermodel import effective_values
 
 OBJECTIVE = kt.Objective("val_error", direction="min")
@@ -204,27 +204,31 @@ class ZooTuner(kt.Tuner):
             self._inherit_checkpoint(hp.values["tuner/trial_id"], ckpt)
         recipe = self.hypermodel.recipe(hp, epochs, **(recipe_overrides or {}))
         monitor = DivergenceMonitor()
-        result = training.fit(
-            model,
-            search_view(splits),
-            recipe,
-            seed=seed,
-            verbose=verbose,
-            callbacks=[ValErrorCallback(), monitor],
-            checkpoint_dir=ckpt,
-            sparsity_sample=sparsity_sample,
-        )
+        try:
+            result = training.fit(
+                model,
+                search_view(splits),
+                recipe,
+                seed=seed,
+                verbose=verbose,
+                callbacks=[ValErrorCallback(), monitor],
+                checkpoint_dir=ckpt,
+                sparsity_sample=sparsity_sample,
+            )
+        except TrainingError as error:  # fit refuses a run whose loss became NaN (or whose pre-training did)
+            raise self._diverged(hp, monitor.diverged_at, error) from error
         losses = result.history.get("loss", [])
         if monitor.diverged_at is not None or not np.all(np.isfinite(losses)):
-            epoch = monitor.diverged_at or next(i + 1 for i, v in enumerate(losses) if not np.isfinite(v))
-            values = effective_values(self.hypermodel, hp)
-            raise kt.errors.FailedTrialError(
-                f"diverged: the loss became NaN or inf in epoch {epoch} with {format_values(values)}; "
-                "lower the learning-rate range"
-            )
+            raise self._diverged(hp, monitor.diverged_at or next(i + 1 for i, v in enumerate(losses) if not np.isfinite(v)))
         atomic.write_json(pathlib.Path(self.get_trial_dir(trial.trial_id)) / "history.json", result.history)
         self.save_model(trial.trial_id, model)
         return trial_metrics(result, model)
+
+    def _diverged(self, hp, epoch, error=None):
+        """The ``FailedTrialError`` of a diverged trial: KerasTuner records it FAILED and the search goes on."""
+        values = format_values(effective_values(self.hypermodel, hp))
+        where = f"the loss became NaN or inf in epoch {epoch}" if epoch else str(error)
+        return kt.errors.FailedTrialError(f"diverged: {where} with {values}; lower the learning-rate range")
 
     # ------------------------------------------------------------------ models
     # KerasTuner's hooks for a trial's model (``get_best_models`` calls load_model),
