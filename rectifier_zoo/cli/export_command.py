@@ -48,7 +48,8 @@ def configure_ship(subparsers):
         "validation error among the result JSONs under --results that have a .keras beside them "
         "(`rectifier-zoo reproduce --save-models`), and export it into EXPORT_DIR with its model card, "
         "manifest.json and models.config. Entries already shipped are kept (one copy of each artifact in "
-        "the repository) unless --replace; runs no better than chance are refused.",
+        "the repository) unless --replace; runs no better than chance are refused, and so is a _dae entry "
+        "whose best run does not beat its plain entry's on validation.",
     )
     p.add_argument("--results", type=pathlib.Path, action="append",
                    help="directory of result JSONs and .keras files; repeatable (default: reproduction/results)")
