@@ -111,7 +111,7 @@ def check_layer(report, config):
     layer, codes = report["layer"], report["codes"]
     if not (math.isfinite(report["reconstruction_after"]) and math.isfinite(codes["mean"])):
         raise TrainingError(
-            f"pre-training {layer} diverged at rate {config.learning_rate:g} (its reconstruction is NaN); "
+            f"pre-training {layer} diverged at rate {config.learning_rate:g} (its reconstruction is NaN or infinite); "
             "lower the pre-training rate (pretrain_learning_rate) or its L1 (pretrain_l1)"
         )
     if codes["dead"] > DEAD_WARNING:
