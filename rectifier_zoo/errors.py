@@ -31,4 +31,9 @@ class TuningError(ZooError):
 
 
 class TrainingError(ZooError, ArithmeticError):
-    """Training diverged (its loss or reconstruction became NaN); the message names the rate to lower."""
+    """Training diverged (its loss or reconstruction became NaN or infinite); the message names the rate
+    to lower. ``epoch`` is the fine-tuning epoch it diverged in (None: in pre-training)."""
+
+    def __init__(self, message, epoch=None):
+        super().__init__(message)
+        self.epoch = epoch

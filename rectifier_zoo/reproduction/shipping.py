@@ -50,8 +50,13 @@ class Decision:
 def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
     """Full table runs of each entry's current recipe and L1 with a saved ``.keras`` beside them,
     grouped by entry, best validation error first."""
+    return _shippable(table_runs(result_dirs), patterns)
+
+
+def _shippable(runs, patterns) -> dict:
+    """``candidates`` from runs already read."""
     found = {}
-    for r in _table_runs(result_dirs):
+    for r in runs:
         if not pathlib.Path(r["path"]).with_suffix(".keras").is_file():
             continue
         if any(fnmatch.fnmatchcase(r["name"], p) for p in patterns):
@@ -59,22 +64,22 @@ def candidates(result_dirs, patterns=DEFAULT_PATTERNS) -> dict:
     return {name: sorted(runs, key=lambda r: r["valid_error"]) for name, runs in sorted(found.items())}
 
 
-def _table_runs(result_dirs) -> list:
+def table_runs(result_dirs) -> list:
     """The full table runs of each entry's current recipe and L1 (saved model or not)."""
     loaded, _ = results.load_results(result_dirs)
     return [r for r in loaded if results.mode(r) == "full" and not results.is_sweep(r) and results.on_current_recipe(r)]
 
 
-def pre_training_unhelpful(name, best, result_dirs) -> str | None:
+def pre_training_unhelpful(name, best, runs) -> str | None:
     """Why the ``_dae`` entry ``name`` must not ship its ``best`` run; None when it may.
 
-    It may when that run beats the best run of its plain entry on validation; with no
-    plain run to compare against, it waits for one.
+    It may when that run beats the best of its plain entry's ``runs`` (``table_runs``) on
+    validation; with no plain run to compare against, it waits for one.
     """
     if not name.endswith("_dae"):
         return None
     plain = name.removesuffix("_dae")
-    rivals = [r["valid_error"] for r in _table_runs(result_dirs) if r["name"] == plain]
+    rivals = [r["valid_error"] for r in runs if r["name"] == plain]
     if not rivals:
         return f"{plain} has no full run to compare with; train it first (a _dae entry ships only if it beats it)"
     if best["valid_error"] >= min(rivals):
@@ -112,8 +117,9 @@ def ship(result_dirs, export_dir="exports", patterns=DEFAULT_PATTERNS, replace=F
     """
     export_dir = pathlib.Path(export_dir)
     decisions = []
-    for name, runs in candidates(result_dirs, patterns).items():
-        unhelpful = pre_training_unhelpful(name, runs[0], result_dirs)
+    every_run = table_runs(result_dirs)  # read once: the _dae rule compares with runs --entries may leave out
+    for name, runs in _shippable(every_run, patterns).items():
+        unhelpful = pre_training_unhelpful(name, runs[0], every_run)
         if unhelpful:
             decision = Decision(name, "refused", unhelpful)
         else:

@@ -164,12 +164,13 @@ def check_resumable(state, facts, checkpoint_dir):
 
 
 def check_finite(model, losses, recipe, initial_epoch=0):
-    """Refuse a run whose loss became NaN (``TerminateOnNaN`` stopped it): its model predicts nothing."""
+    """Refuse a run whose loss became NaN or inf (``TerminateOnNaN`` stopped it): its model predicts nothing."""
     for epoch, loss in enumerate(losses, start=initial_epoch + 1):
         if not np.isfinite(loss):
             raise TrainingError(
-                f"{model.name} diverged in epoch {epoch}: its loss became NaN at learning rate "
-                f"{recipe.learning_rate:g}; lower the learning_rate and train again"
+                f"{model.name} diverged in epoch {epoch}: its loss became NaN or inf at learning rate "
+                f"{recipe.learning_rate:g}; lower the learning_rate and train again",
+                epoch=epoch,
             )
 
 

@@ -83,22 +83,26 @@ def pretrain(model, x, config=PretrainConfig(), seed=0, verbose=1, x_valid=None,
     valid = None if x_valid is None else np.asarray(x_valid, dtype="float32")
     report = list(done)
     for index, dense in enumerate(hidden_layers(model), start=1):
-        trained = index > len(done)
-        if trained:
-            l1 = layer_l1(model, index) if config.l1 is None else config.l1
-            ae, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
-            if valid is not None:
-                layer_report["reconstruction_valid"] = reconstruction_error(ae, valid)
-        codes = next_codes(model, index, codes)
-        valid = None if valid is None else next_codes(model, index, valid)
-        if trained:
-            # What fine-tuning starts from: a unit that no training example activates now gets no gradient.
-            layer_report["codes"] = code_stats(codes)
-            check_layer(layer_report, config)
-            report.append(layer_report)
-            if after_layer is not None:
-                after_layer(report)
+        if index <= len(done):  # pre-trained before a restart: its weights are in model, its codes are needed
+            codes, valid = _codes_above(model, index, codes, valid)
+            continue
+        l1 = layer_l1(model, index) if config.l1 is None else config.l1
+        ae, layer_report = pretrain_layer(dense, codes, config, l1=l1, seed=seed + index, verbose=verbose)
+        if valid is not None:
+            layer_report["reconstruction_valid"] = reconstruction_error(ae, valid)
+        codes, valid = _codes_above(model, index, codes, valid)
+        # What fine-tuning starts from: a unit that no training example activates now gets no gradient.
+        layer_report["codes"] = code_stats(codes)
+        check_layer(layer_report, config)
+        report.append(layer_report)
+        if after_layer is not None:
+            after_layer(report)
     return report
+
+
+def _codes_above(model, index, *arrays):
+    """``next_codes`` of each array (None stays None: no validation split)."""
+    return [None if a is None else next_codes(model, index, a) for a in arrays]
 
 
 # More dead units than this after pre-training is worth a warning: mnist_rect_l1_dae fine-tunes

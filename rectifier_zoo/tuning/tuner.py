@@ -7,9 +7,9 @@ What it adds to KerasTuner 1.4.8:
   a re-run may change), so a killed trial resumes from its last finished epoch.
 - ``val_error`` (1 - val_accuracy) and the ``SparsityCallback`` statistics are the
   trial's metrics; the per-epoch history is kept in the trial's ``history.json``.
-- A diverging trial (NaN or inf loss, stopped by ``TerminateOnNaN``) raises
-  ``FailedTrialError``: it is recorded as FAILED with its reason and the search
-  goes on (up to ``max_consecutive_failed_trials`` in a row).
+- A diverging trial (NaN or inf loss: ``training.fit`` stops it with a
+  ``TrainingError``) raises ``FailedTrialError``: it is recorded as FAILED with
+  its reason and the search goes on (up to ``max_consecutive_failed_trials`` in a row).
 - The oracle's and tuner's state files are written atomically, so a SIGKILL never
   leaves a half-written ``oracle.json`` / ``trial.json`` behind.
 - The test split never reaches a trial: trials see splits whose test part is the
@@ -60,24 +60,6 @@ class ValErrorCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and "val_accuracy" in logs:
             logs["val_error"] = 1.0 - float(logs["val_accuracy"])
-
-
-class DivergenceMonitor(keras.callbacks.TerminateOnNaN):
-    """``TerminateOnNaN`` that remembers the epoch where the loss stopped being finite."""
-
-    def __init__(self):
-        super().__init__()
-        self.epoch = 0
-        self.diverged_at = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(float(loss)) and self.diverged_at is None:
-            self.diverged_at = self.epoch + 1
-        super().on_batch_end(batch, logs)
 
 
 def search_view(splits):
@@ -203,7 +185,6 @@ class ZooTuner(kt.Tuner):
         if hp.values.get("tuner/trial_id"):
             self._inherit_checkpoint(hp.values["tuner/trial_id"], ckpt)
         recipe = self.hypermodel.recipe(hp, epochs, **(recipe_overrides or {}))
-        monitor = DivergenceMonitor()
         try:
             result = training.fit(
                 model,
@@ -211,24 +192,18 @@ class ZooTuner(kt.Tuner):
                 recipe,
                 seed=seed,
                 verbose=verbose,
-                callbacks=[ValErrorCallback(), monitor],
+                callbacks=[ValErrorCallback()],
                 checkpoint_dir=ckpt,
                 sparsity_sample=sparsity_sample,
             )
-        except TrainingError as error:  # fit refuses a run whose loss became NaN (or whose pre-training did)
-            raise self._diverged(hp, monitor.diverged_at, error) from error
-        losses = result.history.get("loss", [])
-        if monitor.diverged_at is not None or not np.all(np.isfinite(losses)):
-            raise self._diverged(hp, monitor.diverged_at or next(i + 1 for i, v in enumerate(losses) if not np.isfinite(v)))
+        except TrainingError as error:  # fit stops a run whose loss (or pre-training) diverged
+            where = f"the loss became NaN or inf in epoch {error.epoch}" if error.epoch else str(error)
+            values = format_values(effective_values(self.hypermodel, hp))
+            # KerasTuner records a FailedTrialError as FAILED, with its reason, and the search goes on.
+            raise kt.errors.FailedTrialError(f"diverged: {where} with {values}; lower the learning-rate range") from error
         atomic.write_json(pathlib.Path(self.get_trial_dir(trial.trial_id)) / "history.json", result.history)
         self.save_model(trial.trial_id, model)
         return trial_metrics(result, model)
-
-    def _diverged(self, hp, epoch, error=None):
-        """The ``FailedTrialError`` of a diverged trial: KerasTuner records it FAILED and the search goes on."""
-        values = format_values(effective_values(self.hypermodel, hp))
-        where = f"the loss became NaN or inf in epoch {epoch}" if epoch else str(error)
-        return kt.errors.FailedTrialError(f"diverged: {where} with {values}; lower the learning-rate range")
 
     # ------------------------------------------------------------------ models
     # KerasTuner's hooks for a trial's model (``get_best_models`` calls load_model),
